@@ -1,0 +1,89 @@
+"""`backprop-sheet generate` and `backprop-sheet verify`."""
+
+import dataclasses
+
+import click
+
+from backprop_sheet.config import InputError, SheetConfig, load_config
+
+
+class BadInput(click.ClickException):
+    """Bad input: one line on stderr and exit code 2, like click's own usage errors."""
+    exit_code = 2
+
+
+class _Number(click.ParamType):
+    """A float or int option whose bad values give one line, not click's usage block."""
+
+    def __init__(self, kind: type):
+        self.kind, self.name = kind, kind.__name__
+
+    def convert(self, value, param, ctx):
+        try:
+            return value if isinstance(value, self.kind) else self.kind(value)
+        except ValueError:
+            what = "a number" if self.kind is float else "a whole number"
+            raise BadInput(f"{param.opts[0]}: {value!r} is not {what}") from None
+
+
+@click.group()
+def main():
+    """Backpropagation for a 2-2-2 sigmoid network as a live-formula Excel/LibreOffice workbook."""
+
+
+@main.command()
+@click.option("--out", default="output/backprop.xlsx", show_default=True,
+              help="Where to write the workbook (.xlsx); its folder must exist.")
+@click.option("--lr", "learning_rates", type=_Number(float), multiple=True,
+              help="A learning rate; repeat for several (one sheet each). Default: 0.1 0.2 0.5 0.8 1 2.")
+@click.option("--iterations", type=_Number(int), help="Rows per learning-rate sheet. Default: 100.")
+@click.option("--config", "config_path", help="TOML file with inputs, targets, weights, biases, "
+              "learning_rates and/or iterations; the options above override it.")
+@click.option("--plot", help="Also write a PNG of the learning-rate comparison here.")
+def generate(out, learning_rates, iterations, config_path, plot):
+    """Write the workbook (and optionally the comparison plot)."""
+    from backprop_sheet.generate import generate as run  # imports openpyxl/matplotlib only when needed
+    try:
+        config = load_config(config_path) if config_path else SheetConfig()
+        if learning_rates:
+            config = dataclasses.replace(config, learning_rates=learning_rates)
+        if iterations is not None:
+            config = dataclasses.replace(config, iterations=iterations)
+        written = run(config, out, plot)
+    except InputError as error:
+        raise BadInput(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"could not write: {error}") from None
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(config.learning_rates)} learning-rate sheets × {config.iterations:,} iterations")
+
+
+@main.command()
+@click.argument("path")
+def verify(path):
+    """Recalculate PATH in LibreOffice and compare every computed cell with the numpy reference."""
+    from backprop_sheet.recalc import RecalcError
+    from backprop_sheet.verify import verify as run
+    try:
+        report = run(path)
+    except InputError as error:
+        raise BadInput(str(error)) from None
+    except RecalcError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"compared {report.cells:,} computed cells")
+    where = f" at {report.worst_cell}" if report.worst_cell else ""
+    click.echo(f"largest absolute difference: {report.max_abs_diff:.3g}{where} (tolerance {report.tolerance:g})")
+    for title, lines in (("error cells", report.error_cells), ("mismatches", report.mismatches),
+                         ("constants where a formula belongs", report.constant_cells),
+                         ("problems", report.problems)):
+        if lines:
+            click.echo(f"{title}: {len(lines)}")
+            for line in lines[:20]:
+                click.echo(f"  {line}")
+            if len(lines) > 20:
+                click.echo(f"  … and {len(lines) - 20} more")
+    if not report.ok:
+        click.echo("FAILED", err=True)
+        raise SystemExit(1)
+    click.echo("OK")

@@ -1,0 +1,20 @@
+"""From a config to the files on disk: the workbook and, if asked, the comparison plot."""
+
+from pathlib import Path
+
+from backprop_sheet.config import SheetConfig
+from backprop_sheet.output import atomic_write, check_target
+from backprop_sheet.workbook import write_workbook
+
+
+def generate(config: SheetConfig, out: str | Path, plot: str | Path | None = None) -> list[Path]:
+    """Write the workbook to `out` (and the PNG to `plot`); returns the paths written."""
+    # Check every target before writing any, so bad input leaves nothing behind.
+    targets = [check_target(out, ".xlsx")] + ([check_target(plot, ".png")] if plot else [])
+    with atomic_write(targets[0]) as file:
+        write_workbook(config, file)
+    if plot:
+        from backprop_sheet.plot import plot_learning_rates  # matplotlib costs ~0.5 s to import
+        with atomic_write(targets[1]) as file:
+            plot_learning_rates(config, file)
+    return targets

@@ -1,0 +1,60 @@
+"""Recalculating workbooks in LibreOffice, headless: the independent spreadsheet engine."""
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+# LibreOffice keeps the values cached in an .xlsx unless told to recalculate on load (0 = always);
+# without this a workbook whose cached values were edited would pass unchecked.
+_RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+class RecalcError(RuntimeError):
+    """LibreOffice is missing or did not produce a recalculated file."""
+
+
+def find_soffice() -> str:
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        raise RecalcError("LibreOffice's 'soffice' is not on PATH; verify needs it to recalculate "
+                          "(Debian/Ubuntu: apt-get install libreoffice-calc-nogui)")
+    return soffice
+
+
+def recalculate(paths: list[Path], outdir: Path, timeout: float = 600) -> list[Path]:
+    """Recalculate every workbook in one LibreOffice run; returns the recalculated copies in `outdir`.
+
+    One run for many files because starting LibreOffice costs a few seconds each time.
+    """
+    names = [Path(p).name for p in paths]
+    if len(set(names)) != len(names):
+        raise ValueError("workbooks recalculated together need distinct file names")
+    if any(Path(p).resolve().parent == Path(outdir).resolve() for p in paths):
+        raise ValueError("the recalculated copies need a folder other than the originals'")
+    results = [Path(outdir) / name for name in names]
+    for stale in results:
+        stale.unlink(missing_ok=True)
+    soffice = find_soffice()
+    # A private profile per run: parallel runs would otherwise fight over the user's profile lock.
+    with tempfile.TemporaryDirectory(prefix="backprop-soffice-") as profile:
+        (Path(profile) / "user").mkdir()
+        (Path(profile) / "user" / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+        command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
+                   "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, paths)]
+        try:
+            run = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RecalcError(f"LibreOffice did not finish within {timeout:.0f} s") from None
+    missing = [p.name for p in results if not p.exists()]
+    if run.returncode != 0 or missing:
+        detail = (run.stderr or run.stdout).strip().splitlines()
+        raise RecalcError(f"LibreOffice failed (exit {run.returncode}) on {', '.join(missing) or 'its input'}"
+                          + (f": {detail[-1]}" if detail else ""))
+    return results
