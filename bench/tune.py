@@ -1,0 +1,58 @@
+"""Choose recipes on a validation split: 10,000 images held out of the 60,000 training images.
+
+Usage: python bench/tune.py MODEL [--seeds 1,2] [--threads 1] KEY=VALUE ...
+Each run appends one JSON line (config, per-epoch validation accuracy, seconds) to output/tuning.jsonl.
+The test set is never touched here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+import click
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mnist import data as mnist_data  # noqa: E402
+from mnist.config import TrainConfig, recipe  # noqa: E402
+from mnist.train import train  # noqa: E402
+
+TYPES = {f.name: f.type for f in fields(TrainConfig)}
+
+
+def parse(assignment: str) -> tuple[str, object]:
+    key, _, value = assignment.partition("=")
+    kind = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true"), "str": str}[TYPES[key]]
+    return key, kind(value)
+
+
+@click.command()
+@click.argument("model")
+@click.argument("overrides", nargs=-1)
+@click.option("--seeds", default="1", help="Comma-separated seeds.")
+@click.option("--threads", type=int, default=0, help="torch threads (0: leave as is).")
+@click.option("--val-split", type=int, default=10_000, help="Validation images held out of training.")
+def main(model, overrides, seeds, threads, val_split):
+    if threads:
+        torch.set_num_threads(threads)
+    dataset = mnist_data.load()
+    for seed in [int(s) for s in seeds.split(",")]:
+        c = recipe(model, seed=seed, val_split=val_split, device="cpu", **dict(parse(a) for a in overrides))
+        with tempfile.TemporaryDirectory() as tmp:
+            result = train(c, tmp, dataset, progress=False)
+        accs = [round(a, 2) for a in result.accuracies]
+        line = {"overrides": list(overrides), "seed": seed, "val_accuracy": accs,
+                "seconds": round(sum(e["seconds"] for e in result.epochs), 1), "params": result.params,
+                "threads": torch.get_num_threads(), "config": c.to_dict()}
+        print(model, overrides, seed, accs, line["seconds"], flush=True)
+        Path("output").mkdir(exist_ok=True)
+        with open("output/tuning.jsonl", "a") as f:
+            f.write(json.dumps(line) + "\n")
+
+
+if __name__ == "__main__":
+    main()

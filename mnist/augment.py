@@ -1,0 +1,46 @@
+"""Batched augmentation on whole tensors: no per-sample Python, labels untouched, frame stays 28x28."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def random_shift(x: torch.Tensor, max_shift: int, background: float, gen: torch.Generator) -> torch.Tensor:
+    """Translate each image by its own random integer (dy, dx) in [-max_shift, max_shift].
+
+    Pixels shifted out of the frame are lost, and the uncovered border is filled with `background`:
+    a pad-and-crop, not a roll, so nothing wraps around. (B, C, H, W) -> (B, C, H, W).
+    """
+    if max_shift <= 0:
+        return x
+    b, c, h, w = x.shape
+    s = max_shift
+    padded = F.pad(x, (s, s, s, s), value=background)  # (B, C, H+2s, W+2s)
+    dy = torch.randint(0, 2 * s + 1, (b,), generator=gen).to(x.device)
+    dx = torch.randint(0, 2 * s + 1, (b,), generator=gen).to(x.device)
+    rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]  # (B, 1, H, 1)
+    cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]  # (B, 1, 1, W)
+    batch = torch.arange(b, device=x.device)[:, None, None, None]
+    chan = torch.arange(c, device=x.device)[None, :, None, None]
+    return padded[batch, chan, rows, cols]
+
+
+def random_rotate(x: torch.Tensor, max_degrees: float, background: float, gen: torch.Generator) -> torch.Tensor:
+    """Rotate each image about its centre by its own random angle in [-max_degrees, max_degrees]."""
+    if max_degrees <= 0:
+        return x
+    b = x.shape[0]
+    angle = (torch.rand(b, generator=gen) * 2 - 1) * math.radians(max_degrees)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack([torch.stack([cos, -sin, torch.zeros(b)], 1),
+                         torch.stack([sin, cos, torch.zeros(b)], 1)], 1).to(x)  # (B, 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    # grid_sample pads with zeros; shift so that the padding is the background value.
+    return F.grid_sample(x - background, grid, align_corners=False) + background
+
+
+def augment(x: torch.Tensor, shift: int, rotate: float, background: float, gen: torch.Generator) -> torch.Tensor:
+    return random_shift(random_rotate(x, rotate, background, gen), shift, background, gen)

@@ -1,0 +1,90 @@
+"""The CNNs, as flat layer lists, and a registry of their names.
+
+Every model maps (B, 1, 28, 28) normalised images to (B, 10) log-probabilities.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Net(nn.Module):
+    """A flat stack of layers that ends in (B, 10, 1, 1) class scores, then log_softmax."""
+
+    def __init__(self, *layers: nn.Module):
+        super().__init__()
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1, 28, 28) -> (B, 10)
+        return F.log_softmax(self.layers(x).flatten(1), dim=1)
+
+
+def block(c_in: int, c_out: int, dropout: float, padding: int = 0, drop: bool = True) -> list[nn.Module]:
+    """3x3 conv (no bias: BN follows) -> BN -> ReLU [-> Dropout2d]."""
+    layers = [nn.Conv2d(c_in, c_out, 3, padding=padding, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+    return layers + [nn.Dropout2d(dropout)] if drop else layers
+
+
+def seed(dropout: float = 0.05) -> Net:
+    """The reference 19,712-parameter network, layer for layer."""
+    return Net(
+        *block(1, 16, dropout),                      # (16, 26, 26)
+        *block(16, 16, dropout, drop=False),         # (16, 24, 24)
+        *block(16, 32, dropout),                     # (32, 22, 22)
+        nn.Conv2d(32, 16, 1), nn.ReLU(),             # (16, 22, 22) 1x1 transition, with bias
+        nn.MaxPool2d(2),                             # (16, 11, 11)
+        *block(16, 16, dropout),                     # (16, 9, 9)
+        *block(16, 16, dropout, padding=1),          # (16, 9, 9)
+        *block(16, 16, dropout),                     # (16, 7, 7)
+        *block(16, 32, dropout),                     # (32, 5, 5)
+        nn.Conv2d(32, 10, 1, bias=False),            # (10, 5, 5)
+        nn.AvgPool2d(5),                             # (10, 1, 1)
+    )
+
+
+def tiny(dropout: float = 0.0) -> Net:
+    """Under 4,000 parameters: narrow 3x3 convs, one max-pool, global average pooling, a 1x1 classifier."""
+    return Net(
+        *block(1, 8, dropout),                       # (8, 26, 26)
+        *block(8, 12, dropout),                      # (12, 24, 24)
+        nn.MaxPool2d(2),                             # (12, 12, 12)
+        *block(12, 12, dropout),                     # (12, 10, 10)
+        *block(12, 12, dropout),                     # (12, 8, 8)
+        nn.AdaptiveAvgPool2d(1),                     # (12, 1, 1) global average pooling
+        nn.Conv2d(12, 10, 1),                        # (10, 1, 1)
+    )
+
+
+def fast(dropout: float = 0.0) -> Net:
+    """Under 20,000 parameters, built for speed: pool after one conv, so the rest runs on 13x13 or smaller."""
+    return Net(
+        # Pool straight after the first conv, before BN and ReLU: the elementwise layers then
+        # run on a quarter of the pixels (the airbench ordering).
+        nn.Conv2d(1, 16, 3, bias=False),             # (16, 26, 26)
+        nn.MaxPool2d(2),                             # (16, 13, 13)
+        nn.BatchNorm2d(16), nn.ReLU(),
+        *block(16, 32, dropout),                     # (32, 11, 11)
+        *block(32, 32, dropout),                     # (32, 9, 9)
+        nn.MaxPool2d(2),                             # (32, 4, 4)
+        *block(32, 16, dropout, padding=1),          # (16, 4, 4)
+        nn.AdaptiveAvgPool2d(1),                     # (16, 1, 1)
+        nn.Conv2d(16, 10, 1),                        # (10, 1, 1)
+    )
+
+
+# Add a model by writing its builder above and naming it here.
+MODELS: dict[str, Callable[..., Net]] = {"seed": seed, "tiny": tiny, "fast": fast}
+
+
+def build(name: str, **kwargs) -> Net:
+    if name not in MODELS:
+        raise KeyError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+    return MODELS[name](**kwargs)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

@@ -1,0 +1,261 @@
+"""The training loop: whole dataset in memory, batches sliced from a permutation, LR a pure function of the step."""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from . import data as mnist_data
+from .augment import augment
+from .config import TrainConfig
+from .files import atomic_write, write_json
+from .models import Net, build, count_parameters
+from .plot import plot_curves
+
+VALIDATION_SPLIT_SEED = 0  # the held-out validation images are the same whatever the training seed
+
+
+class TrainingError(Exception):
+    """Training cannot start or cannot go on (bad checkpoint, NaN loss, ...)."""
+
+
+@dataclass
+class Result:
+    config: TrainConfig
+    params: int  # total parameter count of the model
+    epochs: list[dict] = field(default_factory=list)  # one record per epoch (see `train_one_epoch`)
+    stopped: str | None = None  # why the run stopped early, if it did
+
+    @property
+    def accuracies(self) -> list[float]:
+        return [e["test_accuracy"] for e in self.epochs]
+
+    @property
+    def first_reached(self) -> int | None:
+        """The first epoch whose accuracy reached the target."""
+        return next((e["epoch"] for e in self.epochs if e["test_accuracy"] >= self.config.target), None)
+
+    @property
+    def within_budget(self) -> bool:
+        return self.params <= self.config.param_budget
+
+    @property
+    def target_met(self) -> bool:
+        """The target rule of the recipe, judged over the whole epoch budget."""
+        accs, k = self.accuracies, self.config.target_epochs
+        if self.stopped or len(accs) < self.config.epochs:
+            return False
+        if k == 0:
+            return self.first_reached is not None
+        return len(accs) >= k and all(a >= self.config.target for a in accs[-k:])
+
+    @property
+    def passed(self) -> bool:
+        return self.target_met and self.within_budget
+
+    def to_dict(self) -> dict:
+        return {
+            "config": self.config.to_dict(), "params": self.params, "epochs": self.epochs,
+            "first_reached": self.first_reached, "best_accuracy": max(self.accuracies, default=None),
+            "last_accuracy": self.accuracies[-1] if self.epochs else None,
+            "target_met": self.target_met, "within_budget": self.within_budget, "passed": self.passed,
+            "stopped": self.stopped, "total_seconds": sum(e["seconds"] for e in self.epochs),
+            "hardware": hardware(),
+        }
+
+
+# ----------------------------------------------------------------------------- pieces
+
+
+def select_device(name: str) -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def hardware() -> dict:
+    cuda = torch.cuda.get_device_name() if torch.cuda.is_available() else None
+    return {"cpu": platform.processor() or platform.machine(), "cuda": cuda, "threads": torch.get_num_threads(),
+            "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform()}
+
+
+def lr_at(step: int, total_steps: int, c: TrainConfig) -> float:
+    """Learning rate for optimizer step `step` (0-based) of `total_steps`."""
+    if c.schedule == "constant":
+        return c.lr
+    warm = max(1, int(c.warmup * total_steps))
+    if step < warm:  # linear from lr/div up to lr
+        return c.lr / c.div + (c.lr - c.lr / c.div) * step / warm
+    frac = (step - warm) / max(1, total_steps - 1 - warm)  # linear from lr down to lr/final_div
+    return c.lr + (c.lr / c.final_div - c.lr) * min(1.0, frac)
+
+
+@dataclass(frozen=True)
+class Split:
+    train_images: torch.Tensor  # (N, 1, 28, 28) float32, normalised
+    train_labels: torch.Tensor  # (N,) int64
+    eval_images: torch.Tensor  # test images, or the held-out validation images
+    eval_labels: torch.Tensor
+    eval_name: str  # "Test" or "Validation"
+
+
+def make_split(dataset: mnist_data.MNIST, c: TrainConfig, device: torch.device, test_subset: int = 0) -> Split:
+    images, labels = mnist_data.normalise(dataset.train_images), dataset.train_labels
+    if c.val_split:
+        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(VALIDATION_SPLIT_SEED))
+        held, kept = order[: c.val_split], order[c.val_split:]
+        eval_images, eval_labels, name = images[held], labels[held], "Validation"
+        images, labels = images[kept], labels[kept]
+    else:
+        eval_images, eval_labels, name = mnist_data.normalise(dataset.test_images), dataset.test_labels, "Test"
+    if c.subset:
+        images, labels = images[: c.subset], labels[: c.subset]
+    if test_subset:
+        eval_images, eval_labels = eval_images[:test_subset], eval_labels[:test_subset]
+    fmt = torch.channels_last if c.channels_last else torch.contiguous_format
+    return Split(images.to(device).contiguous(memory_format=fmt), labels.to(device),
+                 eval_images.to(device).contiguous(memory_format=fmt), eval_labels.to(device), name)
+
+
+@torch.no_grad()
+def evaluate(model: Net, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> tuple[float, int]:
+    """(average NLL loss, number correct) of `model` on the given images."""
+    model.eval()
+    loss, correct = 0.0, 0
+    for i in range(0, len(labels), batch_size):
+        out = model(images[i: i + batch_size])
+        loss += F.nll_loss(out, labels[i: i + batch_size], reduction="sum").item()
+        correct += (out.argmax(1) == labels[i: i + batch_size]).sum().item()
+    return loss / len(labels), correct
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(path: Path, model: Net, optimizer: torch.optim.Optimizer, c: TrainConfig, epoch: int,
+                    epochs: list[dict], gen: torch.Generator) -> None:
+    state = {"config": c.to_dict(), "epoch": epoch, "epochs": epochs, "model": model.state_dict(),
+             "optimizer": optimizer.state_dict(), "data_rng": gen.get_state(), "torch_rng": torch.get_rng_state()}
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a checkpoint, raising TrainingError with the reason if it is missing or corrupt."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainingError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        TrainConfig.from_dict(state["config"])
+        state["model"], state["epoch"]  # noqa: B018 - the keys must be there
+    except Exception as e:
+        raise TrainingError(f"checkpoint {path} is corrupt or not a checkpoint of this tool ({type(e).__name__})")
+    return state
+
+
+def model_from_checkpoint(state: dict) -> tuple[Net, TrainConfig]:
+    c = TrainConfig.from_dict(state["config"])
+    model = build(c.model, dropout=c.dropout)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError:
+        raise TrainingError(f"checkpoint weights do not fit model {c.model!r}") from None
+    return model, c
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume: bool = False,
+          test_subset: int = 0, progress: bool = True,
+          on_epoch_end: Callable[[dict, Result], None] = lambda record, result: None) -> Result:
+    """Train `c.model` per `c`, writing checkpoints, metrics and a plot into `out`. Returns the Result."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = select_device(c.device)
+    torch.manual_seed(c.seed)  # weights and dropout
+    gen = torch.Generator().manual_seed(c.seed)  # shuffling and augmentation: own stream, saved in checkpoints
+    model = build(c.model, dropout=c.dropout).to(device)
+    if c.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(model.parameters(), lr=c.lr, momentum=c.momentum, nesterov=c.nesterov,
+                                weight_decay=c.weight_decay)
+    result = Result(c, count_parameters(model))
+    start_epoch = 1
+    if resume:
+        state = load_checkpoint(out / "last.pt")
+        if TrainConfig.from_dict(state["config"]) != c:
+            raise TrainingError(f"{out / 'last.pt'} was made with a different config; resume with the same options")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        gen.set_state(state["data_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        result.epochs = list(state["epochs"])
+        start_epoch = state["epoch"] + 1
+    write_json(out / "config.json", c.to_dict())
+
+    split = make_split(dataset, c, device, test_subset)
+    n = len(split.train_labels)
+    steps_per_epoch = (n + c.batch_size - 1) // c.batch_size
+    total_steps = steps_per_epoch * c.epochs
+    background = float(split.train_images.min())  # the normalised value of a black pixel
+    fmt = torch.channels_last if c.channels_last else torch.contiguous_format
+
+    for epoch in range(start_epoch, c.epochs + 1):
+        t0 = time.perf_counter()
+        model.train()
+        perm = torch.randperm(n, generator=gen).to(device)
+        loss_sum, seen = 0.0, 0
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{c.epochs}", disable=not progress,
+                   leave=False, unit="batch")
+        for i in bar:
+            step = (epoch - 1) * steps_per_epoch + i
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, total_steps, c)
+            idx = perm[i * c.batch_size: (i + 1) * c.batch_size]
+            x = augment(split.train_images[idx], c.shift, c.rotate, background, gen).contiguous(memory_format=fmt)
+            y = split.train_labels[idx]
+            loss = F.nll_loss(model(x), y) if not c.label_smoothing else \
+                F.cross_entropy(model(x), y, label_smoothing=c.label_smoothing)
+            if not torch.isfinite(loss):
+                result.stopped = (f"loss became {loss.item()} at epoch {epoch}, batch {i + 1}; "
+                                  f"stopped. The last good checkpoint is {out / 'last.pt'}")
+                bar.close()
+                return result
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * len(y)
+            seen += len(y)
+            if i % 20 == 0:
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
+        bar.close()
+        train_seconds = time.perf_counter() - t0
+        eval_loss, correct = evaluate(model, split.eval_images, split.eval_labels, c.eval_batch_size)
+        record = {
+            "epoch": epoch, "train_loss": loss_sum / seen, "test_loss": eval_loss, "correct": correct,
+            "total": len(split.eval_labels), "test_accuracy": 100.0 * correct / len(split.eval_labels),
+            "eval_set": split.eval_name, "train_seconds": train_seconds,
+            "seconds": time.perf_counter() - t0, "lr": lr_at(epoch * steps_per_epoch - 1, total_steps, c),
+        }
+        best_before = max(result.accuracies, default=-1.0)
+        result.epochs.append(record)
+        save_checkpoint(out / "last.pt", model, optimizer, c, epoch, result.epochs, gen)
+        if record["test_accuracy"] > best_before:
+            save_checkpoint(out / "best.pt", model, optimizer, c, epoch, result.epochs, gen)
+        write_json(out / "metrics.json", result.to_dict())
+        on_epoch_end(record, result)
+    plot_curves(result.epochs, out / "curves.png", f"{c.model}: {result.params:,} parameters, seed {c.seed}",
+                target=c.target)
+    return result

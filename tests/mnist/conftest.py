@@ -1,0 +1,27 @@
+"""Real MNIST for the tests: the verified cache that `mnist fetch` fills (CI runs it before pytest)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from mnist import data as mnist_data
+
+
+@pytest.fixture(scope="session")
+def dataset() -> mnist_data.MNIST:
+    root = mnist_data.cache_dir()
+    missing = [name for name in mnist_data.SHA256 if mnist_data.check_file(root / name) is not None]
+    if missing:
+        message = f"MNIST is not in {root} (run `mnist fetch` first): {', '.join(missing)}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)  # CI must test on real data, never skip
+        pytest.skip(message)
+    return mnist_data.load(root)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()

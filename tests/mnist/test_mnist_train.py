@@ -1,0 +1,97 @@
+"""The training loop on real MNIST subsets: it learns, it resumes exactly, it stops on NaN."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from mnist import train as train_module
+from mnist.config import TrainConfig, recipe
+from mnist.train import Result, TrainingError, load_checkpoint, lr_at, train
+
+SMALL = dict(subset=3000, device="cpu", epochs=2, batch_size=64)
+
+
+@pytest.mark.parametrize("model", ["seed", "tiny", "fast"])
+def test_each_model_learns_on_a_small_real_subset(model, dataset, tmp_path):
+    c = recipe(model, **SMALL)
+    result = train(c, tmp_path, dataset, test_subset=2000, progress=False)
+    assert len(result.epochs) == 2
+    assert result.accuracies[-1] > 60.0, result.accuracies  # chance is 10%
+    assert result.epochs[-1]["train_loss"] < result.epochs[0]["train_loss"]
+    for name in ("last.pt", "best.pt", "metrics.json", "config.json", "curves.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert [e["epoch"] for e in metrics["epochs"]] == [1, 2]
+    assert metrics["config"]["model"] == model and metrics["params"] == result.params
+
+
+def test_resume_gives_the_same_result_as_an_uninterrupted_run(dataset, tmp_path):
+    c = recipe("tiny", subset=2000, device="cpu", epochs=3, batch_size=100, shift=2, rotate=5.0, dropout=0.1)
+    whole = train(c, tmp_path / "whole", dataset, test_subset=1000, progress=False)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_first(record, result):
+        if record["epoch"] == 1:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(c, tmp_path / "cut", dataset, test_subset=1000, progress=False, on_epoch_end=stop_after_first)
+    assert load_checkpoint(tmp_path / "cut" / "last.pt")["epoch"] == 1
+    resumed = train(c, tmp_path / "cut", dataset, test_subset=1000, progress=False, resume=True)
+    assert [e["test_loss"] for e in resumed.epochs] == [e["test_loss"] for e in whole.epochs]
+    a = load_checkpoint(tmp_path / "whole" / "last.pt")["model"]
+    b = load_checkpoint(tmp_path / "cut" / "last.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_refuses_a_different_config(dataset, tmp_path):
+    c = recipe("tiny", subset=500, device="cpu", epochs=1)
+    train(c, tmp_path, dataset, test_subset=500, progress=False)
+    with pytest.raises(TrainingError, match="different config"):
+        train(TrainConfig(**{**c.to_dict(), "lr": 0.5}), tmp_path, dataset, resume=True, progress=False)
+
+
+def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(dataset, tmp_path, monkeypatch):
+    c = recipe("tiny", subset=1000, device="cpu", epochs=3, batch_size=100)
+    real_augment = train_module.augment
+
+    def poisoned(x, *args):  # from epoch 2 on, feed NaN images
+        return real_augment(x, *args) * (float("nan") if poisoned.calls > 10 else 1.0)
+
+    def count_calls(x, *args):
+        poisoned.calls += 1
+        return poisoned(x, *args)
+
+    poisoned.calls = 0
+    monkeypatch.setattr(train_module, "augment", count_calls)
+    result = train(c, tmp_path, dataset, test_subset=500, progress=False)
+    assert result.stopped and "nan" in result.stopped and "epoch 2" in result.stopped
+    assert not result.passed
+    state = load_checkpoint(tmp_path / "last.pt")
+    assert state["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_onecycle_schedule_warms_up_then_decays_to_final():
+    c = TrainConfig(lr=0.4, warmup=0.25, div=10, final_div=100)
+    lrs = [lr_at(s, 100, c) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.04) and lrs[25] == pytest.approx(0.4) and lrs[-1] == pytest.approx(0.004)
+    assert max(lrs) == pytest.approx(0.4)
+    assert all(a <= b for a, b in zip(lrs[:25], lrs[1:26])) and all(a >= b for a, b in zip(lrs[25:], lrs[26:]))
+    assert lr_at(7, 100, TrainConfig(lr=0.3, schedule="constant")) == 0.3
+
+
+@pytest.mark.parametrize("k, accs, met", [
+    (0, [98.0, 99.41, 99.2], True), (0, [98.0, 99.39, 99.2], False),
+    (1, [99.5, 99.5, 99.39], False), (3, [99.4, 99.45, 99.41], True), (3, [99.3, 99.45, 99.41], False),
+])
+def test_target_rules(k, accs, met):
+    result = Result(TrainConfig(epochs=3, target=99.4, target_epochs=k), params=100,
+                    epochs=[{"epoch": i + 1, "test_accuracy": a, "seconds": 1.0} for i, a in enumerate(accs)])
+    assert result.target_met is met
+    assert Result(result.config, params=30_000, epochs=result.epochs).passed is False
