@@ -272,10 +272,3 @@ def column_docs(eta: str) -> list[tuple[str, str, str, str]]:
     """(letter, header, equation, formula at iteration 2) for every column of a learning-rate sheet."""
     return [(letter(c.key), c.header, symbolic(c.template(False)), formula(c, eta, 2)) for c in COLUMNS]
 
-
-def markdown_table() -> str:
-    """The columns of a learning-rate sheet, for the README."""
-    lines = ["| column | header | equation (row k) | formula in the sheet (iteration 2, η = eta_1) |",
-             "| --- | --- | --- | --- |"]
-    lines += [f"| {a} | {b} | `{c}` | `{d}` |" for a, b, c, d in column_docs(rate_name(0))]
-    return "\n".join(lines)

@@ -1,6 +1,7 @@
 """Checking a recalculated workbook, cell by cell, against the numpy reference."""
 
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,6 +154,8 @@ def verify(path: str | Path, tolerance: float = TOLERANCE) -> Report:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no workbook at {str(path)!r}")
+    if not zipfile.is_zipfile(path):  # checked before the slow LibreOffice run, which would accept a CSV
+        raise InputError(f"{str(path)!r} is not an .xlsx workbook")
     with tempfile.TemporaryDirectory(prefix="backprop-verify-") as tmp:
         (recalculated,) = recalculate([path], Path(tmp))
         return compare(path, recalculated, tolerance)

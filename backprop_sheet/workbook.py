@@ -117,7 +117,7 @@ def _rate_sheet(ws: Worksheet, k: int, iterations: int) -> Worksheet:
 
 
 def _chart(title: str, iterations: int) -> ScatterChart:
-    chart = ScatterChart()
+    chart = ScatterChart(scatterStyle="lineMarker")  # the markers themselves are switched off per series
     chart.title = title
     chart.x_axis.scaling.min, chart.x_axis.scaling.max = 1, max(iterations, 2)
     chart.style = 2

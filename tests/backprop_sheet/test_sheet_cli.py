@@ -1,0 +1,165 @@
+"""`backprop-sheet generate`: bad input gives one line, exit code 2 and no file; good input writes."""
+
+import os
+import sys
+
+import pytest
+
+from backprop_sheet import generate as generate_module
+from backprop_sheet.cli import main
+from backprop_sheet.layout import MAX_ITERATIONS
+from backprop_sheet.workbook import read_grids
+
+BAD_FLAGS = {
+    "zero learning rate": (["--lr", "0"], "positive"),
+    "negative learning rate": (["--lr", "0.5", "--lr", "-0.1"], "positive"),
+    "NaN learning rate": (["--lr", "nan"], "not a finite number"),
+    "infinite learning rate": (["--lr", "inf"], "not a finite number"),
+    "non-numeric learning rate": (["--lr", "fast"], "not a number"),
+    "duplicate learning rates": (["--lr", "0.1", "--lr", "0.10"], "more than once"),
+    "zero iterations": (["--iterations", "0"], "between 1 and"),
+    "negative iterations": (["--iterations", "-5"], "between 1 and"),
+    "too many iterations for a sheet": (["--iterations", str(MAX_ITERATIONS + 1)], "between 1 and"),
+    "fractional iterations": (["--iterations", "2.5"], "not a whole number"),
+}
+
+BAD_CONFIGS = {
+    "non-numeric weight": ('weights = [0.15, "x", 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]', "not a number"),
+    "boolean input": ("inputs = [true, 0.1]", "not a number"),
+    "NaN weight": ("weights = [0.15, nan, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]", "not a finite number"),
+    "infinite input": ("inputs = [inf, 0.1]", "not a finite number"),
+    "infinite target": ("targets = [0.01, -inf]", "not a finite number"),
+    "huge integer bias": ("biases = [0, 1" + "0" * 400 + "]", "not a finite number"),
+    "seven weights": ("weights = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5]", "needs 8 numbers, got 7"),
+    "three inputs": ("inputs = [0.05, 0.1, 0.2]", "needs 2 numbers, got 3"),
+    "one target": ("targets = [0.01]", "needs 2 numbers, got 1"),
+    "three biases": ("biases = [0.35, 0.6, 0.1]", "needs 2 numbers, got 3"),
+    "scalar where a list belongs": ("inputs = 0.05", "must be a list"),
+    "duplicate learning rates": ("learning_rates = [0.5, 1, 1.0]", "more than once"),
+    "no learning rates": ("learning_rates = []", "at least one"),
+    "zero learning rate": ("learning_rates = [0.0]", "positive"),
+    "NaN learning rate": ("learning_rates = [nan]", "not a finite number"),
+    "text iterations": ('iterations = "many"', "whole number"),
+    "float iterations": ("iterations = 10.0", "whole number"),
+    "unknown key": ("learning_rate = [0.5]", "unknown config key 'learning_rate'"),
+    "malformed TOML": ("weights = [0.15,", "not valid TOML"),
+}
+
+
+def invoke(runner, args):
+    result = runner.invoke(main, ["generate", *args])
+    assert "Traceback" not in result.output
+    return result
+
+
+def assert_rejected(result, message, folder):
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.output
+    written = [p for p in folder.rglob("*") if p.is_file() and p.suffix in (".xlsx", ".png", ".tmp")]
+    assert not written, written
+
+
+@pytest.mark.parametrize("case", BAD_FLAGS)
+def test_bad_flag(runner, tmp_path, case):
+    args, message = BAD_FLAGS[case]
+    result = invoke(runner, ["--out", str(tmp_path / "b.xlsx"), "--plot", str(tmp_path / "b.png"), *args])
+    assert_rejected(result, message, tmp_path)
+
+
+@pytest.mark.parametrize("case", BAD_CONFIGS)
+def test_bad_config(runner, tmp_path, case):
+    text, message = BAD_CONFIGS[case]
+    config = tmp_path / "net.toml"
+    config.write_text(text + "\n")
+    result = invoke(runner, ["--config", str(config), "--out", str(tmp_path / "b.xlsx")])
+    assert_rejected(result, message, tmp_path)
+
+
+def test_unreadable_config(runner, tmp_path):
+    result = invoke(runner, ["--config", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "b.xlsx")])
+    assert_rejected(result, "cannot read config file", tmp_path)
+    result = invoke(runner, ["--config", str(tmp_path), "--out", str(tmp_path / "b.xlsx")])
+    assert_rejected(result, "cannot read config file", tmp_path)
+
+
+def test_config_not_utf8(runner, tmp_path):
+    config = tmp_path / "net.toml"
+    config.write_bytes(b"iterations = 5 # \xff\xfe\n")
+    result = invoke(runner, ["--config", str(config), "--out", str(tmp_path / "b.xlsx")])
+    assert_rejected(result, "not UTF-8", tmp_path)
+
+
+@pytest.mark.parametrize("out, message", [
+    ("missing/b.xlsx", "does not exist"),
+    ("afile.txt/b.xlsx", "does not exist"),
+    ("b.csv", "must end in .xlsx"),
+    ("folder.xlsx", "is a folder"),
+])
+def test_bad_output_path(runner, tmp_path, out, message):
+    (tmp_path / "afile.txt").write_text("not a folder")
+    (tmp_path / "folder.xlsx").mkdir()
+    result = invoke(runner, ["--out", str(tmp_path / out)])
+    assert_rejected(result, message, tmp_path)
+
+
+@pytest.mark.parametrize("plot, message", [("missing/b.png", "does not exist"), ("b.jpg", "must end in .png")])
+def test_bad_plot_path_writes_no_workbook(runner, tmp_path, plot, message):
+    result = invoke(runner, ["--out", str(tmp_path / "b.xlsx"), "--plot", str(tmp_path / plot)])
+    assert_rejected(result, message, tmp_path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc as a folder nobody can write")
+def test_unwritable_output_folder(runner, tmp_path):
+    if os.geteuid() == 0:  # root may write anywhere a mode bit forbids; /proc refuses even root
+        folder = "/proc"
+    else:
+        folder = tmp_path / "locked"
+        folder.mkdir(mode=0o500)
+    result = invoke(runner, ["--out", f"{folder}/backprop-test.xlsx"])
+    assert result.exit_code == 2 and result.output.startswith("Error: ") and len(result.output.splitlines()) == 1
+    assert not os.path.exists(f"{folder}/backprop-test.xlsx")
+
+
+def test_generate_writes_workbook_and_plot(runner, tmp_path):
+    result = invoke(runner, ["--out", str(tmp_path / "b.xlsx"), "--plot", str(tmp_path / "b.png"),
+                             "--lr", "0.3", "--lr", "1.5", "--iterations", "12"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
+    grids = read_grids(tmp_path / "b.xlsx", formulas=True)
+    assert [t for t in grids if t.startswith("lr ")] == ["lr 0.3", "lr 1.5"]
+    assert len(grids["lr 1.5"]) == 3 + 12
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.png", "b.xlsx"]  # no temporary files left
+
+
+def test_flags_override_config(runner, tmp_path):
+    config = tmp_path / "net.toml"
+    config.write_text("learning_rates = [0.25, 4]\niterations = 9\nbiases = [0.35, 0.6]\n")
+    result = invoke(runner, ["--config", str(config), "--out", str(tmp_path / "b.xlsx"), "--iterations", "5"])
+    assert result.exit_code == 0, result.output
+    grids = read_grids(tmp_path / "b.xlsx")
+    assert [t for t in grids if t.startswith("lr ")] == ["lr 0.25", "lr 4"]
+    assert len(grids["lr 4"]) == 3 + 5
+    assert [row[1] for row in grids["Parameters"] if row[0] in ("b1", "b2")] == [0.35, 0.6]
+
+
+def test_interrupted_write_keeps_the_old_file(runner, tmp_path, monkeypatch):
+    target = tmp_path / "b.xlsx"
+    target.write_bytes(b"previous workbook")
+
+    def crash(config, file):
+        file.write(b"half a workbook")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generate_module, "write_workbook", crash)
+    result = runner.invoke(main, ["generate", "--out", str(target)])
+    assert result.exit_code != 0
+    assert target.read_bytes() == b"previous workbook"
+    assert [p.name for p in tmp_path.iterdir()] == ["b.xlsx"]
+
+
+def test_every_option_has_help():
+    for command in main.commands.values():
+        for param in command.params:
+            if param.param_type_name == "option":
+                assert param.help, f"{command.name} {param.opts}"

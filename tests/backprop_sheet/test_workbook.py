@@ -1,0 +1,124 @@
+"""The workbook's structure, read back with openpyxl: formulas everywhere, wired as the layout says."""
+
+import re
+
+import numpy as np
+import openpyxl
+import pytest
+
+from backprop_sheet import layout as L
+from backprop_sheet import network
+from backprop_sheet.config import SheetConfig
+from backprop_sheet.generate import generate
+from backprop_sheet.workbook import read_grids
+
+
+@pytest.fixture(scope="module")
+def default_book(tmp_path_factory):
+    path = tmp_path_factory.mktemp("book") / "default.xlsx"
+    generate(SheetConfig(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def formulas(default_book):
+    return read_grids(default_book, formulas=True)
+
+
+RATE_TITLES = ["lr 0.1", "lr 0.2", "lr 0.5", "lr 0.8", "lr 1", "lr 2"]
+
+
+def test_sheets_in_order(formulas):
+    assert list(formulas) == ["Summary", "Parameters", *RATE_TITLES, "Derivation"]
+
+
+def test_every_data_cell_is_the_layouts_formula(formulas):
+    for k, title in enumerate(RATE_TITLES):
+        grid = formulas[title]
+        assert len(grid) == L.data_row(100)
+        assert grid[L.RATE_CELL[0] - 1][L.RATE_CELL[1] - 1] == f"=eta_{k + 1}"
+        for n in range(1, 101):
+            row = grid[L.data_row(n) - 1]
+            assert list(row) == [L.formula(c, L.rate_name(k), n) for c in L.COLUMNS]
+
+
+def test_next_rows_weights_are_this_rows_weights_minus_eta_times_gradient(formulas):
+    grid = formulas["lr 0.5"]
+    for n in range(2, 101):
+        row = L.data_row(n)
+        for m in range(1, 9):
+            w, g = L.letter(f"w{m}"), L.letter(f"dE_dw{m}")
+            assert grid[row - 1][L.col(f"w{m}") - 1] == f"={w}{row - 1}-eta_3*{g}{row - 1}"
+
+
+def test_first_row_starts_from_the_parameters_sheet(default_book, formulas):
+    wb = openpyxl.load_workbook(default_book)
+    first = formulas["lr 0.1"][L.FIRST_ROW - 1]
+    values = dict(zip(["i1", "i2", "t1", "t2", *(f"w{n}_init" for n in range(1, 9)), "b1", "b2"],
+                      [0.05, 0.10, 0.01, 0.99, 0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55, 0, 0]))
+    for p in L.PARAMETERS:
+        assert wb.defined_names[p.name].attr_text == f"'Parameters'!$B${L.parameter_row(p.key)}"
+        assert wb["Parameters"].cell(L.parameter_row(p.key), 2).value == values[p.key]
+    for k, rate in enumerate(SheetConfig().learning_rates):
+        assert wb.defined_names[L.rate_name(k)].attr_text == f"'Parameters'!$B${L.RATE_FIRST_ROW + k}"
+        assert wb["Parameters"].cell(L.RATE_FIRST_ROW + k, 2).value == rate
+    assert [first[L.col(f"w{n}") - 1] for n in range(1, 9)] == [f"=w{n}_init" for n in range(1, 9)]
+
+
+def test_only_functions_excel_and_libreoffice_share(formulas):
+    used = {name for grid in formulas.values() for row in grid for v in row
+            if isinstance(v, str) and v.startswith("=") for name in re.findall(r"([A-Z][A-Z0-9.]*)\(", v)}
+    assert used == {"EXP"}
+
+
+def test_charts(default_book):
+    wb = openpyxl.load_workbook(default_book)
+    for title in RATE_TITLES:
+        (chart,) = wb[title]._charts
+        (series,) = chart.series
+        assert series.yVal.numRef.f == f"'{title}'!$T$4:$T$103"
+        assert series.xVal.numRef.f == f"'{title}'!$A$4:$A$103"
+    (summary,) = wb["Summary"]._charts
+    assert [s.yVal.numRef.f for s in summary.series] == [f"'{t}'!$T$4:$T$103" for t in RATE_TITLES]
+
+
+def test_summary_and_derivation_are_formulas(formulas):
+    for title, cells in (("Summary", L.summary_cells(RATE_TITLES, 100)), ("Derivation", L.derivation_cells("lr 0.1"))):
+        for cell in cells:
+            assert formulas[title][cell.row - 1][cell.col - 1] == cell.formula
+    assert formulas["Summary"][L.SUMMARY_HEADER_ROW][2] == "='lr 0.1'!$T$4"
+    assert formulas["Summary"][L.SUMMARY_HEADER_ROW + 5][3] == "='lr 2'!$T$103"
+
+
+def test_pleasant_to_open(default_book):
+    ws = openpyxl.load_workbook(default_book)["lr 1"]
+    assert ws.freeze_panes == "B4"
+    assert ws.cell(50, L.col("w3")).number_format == "0.000000000"
+    assert ws.cell(50, L.col("dE_dw3")).number_format == "0.000000E+00"
+    assert ws.column_dimensions["B"].width >= 12
+
+
+@pytest.mark.parametrize("iterations", [1, 2, 3000])
+def test_row_count_follows_iterations(tmp_path, iterations):
+    path = tmp_path / "b.xlsx"
+    generate(SheetConfig(learning_rates=(0.3, 3.0), iterations=iterations), path)
+    grid = read_grids(path, formulas=True)["lr 3"]
+    assert len(grid) == L.data_row(iterations)
+    assert list(grid[-1]) == [L.formula(c, "eta_2", iterations) for c in L.COLUMNS]
+
+
+def test_templates_only_look_left_or_up():
+    """Within a row a cell uses only columns to its left, so the sheet has no circular references."""
+    for column in L.COLUMNS:
+        for prev, key in re.findall(r"\{(prev\.)?(\w+)\}", column.template(False) + column.template(True)):
+            assert key in L.COLUMN or key in L.PARAMETER or key == "eta"
+            if key in L.COLUMN and not prev:
+                assert L.col(key) < L.col(column.key), (column.key, key)
+
+
+def test_every_column_and_factor_is_a_reference_quantity():
+    d = SheetConfig()
+    row = network.step(tuple(np.float64(w) for w in d.weights), d.inputs, d.targets, d.biases)
+    assert {c.key for c in L.COLUMNS} - set(row) == {"iteration"}
+    assert {f.key for c in L.GRADIENT_COLUMNS for f in c.factors} <= set(row) | set(L.PARAMETER)
+    assert [c.key for c in L.GRADIENT_COLUMNS] == list(network.GRADIENTS)
