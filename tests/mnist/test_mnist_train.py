@@ -95,3 +95,12 @@ def test_target_rules(k, accs, met):
                     epochs=[{"epoch": i + 1, "test_accuracy": a, "seconds": 1.0} for i, a in enumerate(accs)])
     assert result.target_met is met
     assert Result(result.config, params=30_000, epochs=result.epochs).passed is False
+
+
+def test_a_seed_makes_a_cpu_run_repeatable(dataset, tmp_path):
+    c = recipe("fast", subset=1000, device="cpu", epochs=1, batch_size=100, seed=7)
+    runs = [train(c, tmp_path / str(i), dataset, test_subset=500, progress=False) for i in range(2)]
+    assert runs[0].epochs[0]["train_loss"] == runs[1].epochs[0]["train_loss"]
+    other = train(TrainConfig(**{**c.to_dict(), "seed": 8}), tmp_path / "other", dataset, test_subset=500,
+                  progress=False)
+    assert other.epochs[0]["train_loss"] != runs[0].epochs[0]["train_loss"]
