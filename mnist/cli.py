@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -30,12 +31,11 @@ def data_options(f):
     return f
 
 
-def positive(kind):
-    def check(ctx, param, value):
-        if value is not None and not value > 0:
-            raise click.BadParameter(f"must be positive, got {value}")
-        return value
-    return check
+def positive(ctx, param, value):
+    """Click callback: the value, if given, must be a finite number above zero (NaN fails too)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"must be a finite positive number, got {value}")
+    return value
 
 
 def load_data(cache_dir, data_dir) -> mnist_data.MNIST:
@@ -78,13 +78,13 @@ def summary(model_name):
 @main.command(name="train")
 @click.option("--model", "model_name", type=click.Choice(list(MODELS)), default="seed", show_default=True,
               help="Model to train; its recipe gives every default below.")
-@click.option("--epochs", type=int, callback=positive(int), help="Epoch budget [default: the recipe's].")
-@click.option("--batch-size", type=int, callback=positive(int), help="Images per step [default: the recipe's].")
-@click.option("--lr", type=float, callback=positive(float), help="Peak learning rate [default: the recipe's].")
+@click.option("--epochs", type=int, callback=positive, help="Epoch budget [default: the recipe's].")
+@click.option("--batch-size", type=int, callback=positive, help="Images per step [default: the recipe's].")
+@click.option("--lr", type=float, callback=positive, help="Peak learning rate [default: the recipe's].")
 @click.option("--seed", type=int, default=None, help="Random seed [default: 1].")
 @click.option("--device", default=None, help="auto (cuda, then mps, then cpu), cpu, cuda, mps [default: auto].")
 @click.option("--target", type=float, default=None, help="Target test accuracy in percent [default: 99.4].")
-@click.option("--param-budget", type=int, callback=positive(int), help="Most parameters allowed [default: 20,000].")
+@click.option("--param-budget", type=int, callback=positive, help="Most parameters allowed [default: 20,000].")
 @click.option("--val-split", type=click.IntRange(0, 59_000), default=None,
               help="Hold out this many training images and report on them instead of the test set (tuning).")
 @click.option("--subset", type=click.IntRange(1, 60_000), default=None,
@@ -102,8 +102,6 @@ def train_command(model_name, epochs, batch_size, lr, seed, device, target, para
                param_budget=param_budget, val_split=val_split, subset=subset)
     if dry_run:
         c = replace(c, epochs=1, subset=1024)
-    if c.lr != c.lr:  # NaN slips past "> 0" checks of some click versions
-        fail("--lr must be a finite positive number")
     out = Path(out or f"runs/{c.model}-seed{c.seed}")
     try:
         check_writable_folder(out)

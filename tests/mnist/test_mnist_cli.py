@@ -71,6 +71,7 @@ def test_summary_prints_the_seed_total(runner):
     (["train", "--lr", "0"], ["--lr"]),
     (["train", "--lr", "-0.1"], ["--lr"]),
     (["train", "--lr", "nan"], ["--lr"]),
+    (["train", "--lr", "inf"], ["--lr", "finite"]),
     (["summary", "--model", "nope"], ["nope"]),
 ])
 def test_bad_training_options(runner, args, words):
