@@ -125,7 +125,7 @@ def train_command(model_name, epochs, batch_size, lr, seed, device, target, para
     if result.stopped:
         fail(result.stopped)
     reached = result.first_reached
-    rule = "any epoch" if c.target_epochs == 0 else f"each of the last {c.target_epochs} epochs"
+    rule = {0: "any epoch", 1: "the last epoch"}.get(c.target_epochs, f"each of the last {c.target_epochs} epochs")
     click.echo(f"Target {c.target:.2f}% ({rule}): {'MET' if result.target_met else 'NOT met'}; "
                f"first reached at epoch {reached if reached else '-'}; "
                f"best {max(result.accuracies):.2f}%, last {result.accuracies[-1]:.2f}%; "
