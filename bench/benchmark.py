@@ -109,6 +109,20 @@ def plot(runs: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def save(runs: list[dict], device: str, tag: str, started: float) -> tuple[dict, dict]:
+    """Write output/benchmark{tag}.json (and mnist_seed{tag}.json) for the runs so far."""
+    summary = aggregate(runs)
+    ratio = ratios(summary)
+    env = {**hardware(), "torchvision": __import__("torchvision").__version__, "device": device,
+           "benchmark_wall_seconds": round(time.time() - started, 1)}
+    write_json(OUTPUT / f"benchmark{tag}.json", {"environment": env, "summary": summary, "ratios": ratio,
+                                                 "runs": runs})
+    if "seed" in summary:
+        write_json(OUTPUT / f"mnist_seed{tag}.json", {"environment": env, "summary": summary["seed"],
+                                                      "runs": [r for r in runs if r["model"] == "seed"]})
+    return summary, ratio
+
+
 @click.command()
 @click.option("--seeds", type=int, default=5, show_default=True, help="Seeds per model (1..N).")
 @click.option("--models", default="seed,tiny,fast", show_default=True, help="Comma-separated models, run in order.")
@@ -128,19 +142,12 @@ def main(seeds, models, device, seeds_for, tag):
                 result = train(c, tmp, dataset, progress=False)
             runs.append(run_summary(result))
             r = runs[-1]
+            save(runs, device, tag, started)  # after every run: an interrupted benchmark keeps its figures
             print(f"{model} seed {seed}: final {r['final_accuracy']:.2f}%, per epoch {r['accuracy']}, "
                   f"{r['total_seconds']:.1f} s, passed={r['passed']}", flush=True)
-    summary = aggregate(runs)
-    ratio = ratios(summary)
-    env = {**hardware(), "torchvision": __import__("torchvision").__version__, "device": device,
-           "benchmark_wall_seconds": round(time.time() - started, 1)}
-    write_json(OUTPUT / f"benchmark{tag}.json", {"environment": env, "summary": summary, "ratios": ratio,
-                                                 "runs": runs})
-    if "seed" in summary:
-        write_json(OUTPUT / f"mnist_seed{tag}.json", {"environment": env, "summary": summary["seed"],
-                                                      "runs": [r for r in runs if r["model"] == "seed"]})
+    summary, ratio = save(runs, device, tag, started)
     plot(runs, OUTPUT / f"benchmark{tag}.png", f"MNIST test accuracy against time, {device}, "
-         f"{env['threads']} threads")
+         f"{torch.get_num_threads()} threads")
     print(table(summary, ratio))
 
 

@@ -21,6 +21,8 @@ from mnist import data as mnist_data  # noqa: E402
 from mnist.config import TrainConfig, recipe  # noqa: E402
 from mnist.train import train  # noqa: E402
 
+import candidates  # noqa: E402,F401 - registers the candidate architectures
+
 TYPES = {f.name: f.type for f in fields(TrainConfig)}
 
 
@@ -36,21 +38,23 @@ def parse(assignment: str) -> tuple[str, object]:
 @click.option("--seeds", default="1", help="Comma-separated seeds.")
 @click.option("--threads", type=int, default=0, help="torch threads (0: leave as is).")
 @click.option("--val-split", type=int, default=10_000, help="Validation images held out of training.")
-def main(model, overrides, seeds, threads, val_split):
+@click.option("--device", default="cpu", show_default=True, help="Device to train on.")
+@click.option("--log", default="output/tuning.jsonl", show_default=True, help="JSON-lines file to append to.")
+def main(model, overrides, seeds, threads, val_split, device, log):
     if threads:
         torch.set_num_threads(threads)
     dataset = mnist_data.load()
     for seed in [int(s) for s in seeds.split(",")]:
-        c = recipe(model, seed=seed, val_split=val_split, device="cpu", **dict(parse(a) for a in overrides))
+        c = recipe(model, seed=seed, val_split=val_split, device=device, **dict(parse(a) for a in overrides))
         with tempfile.TemporaryDirectory() as tmp:
             result = train(c, tmp, dataset, progress=False)
         accs = [round(a, 2) for a in result.accuracies]
         line = {"overrides": list(overrides), "seed": seed, "val_accuracy": accs,
                 "seconds": round(sum(e["seconds"] for e in result.epochs), 1), "params": result.params,
-                "threads": torch.get_num_threads(), "config": c.to_dict()}
+                "threads": torch.get_num_threads(), "device": device, "config": c.to_dict()}
         print(model, overrides, seed, accs, line["seconds"], flush=True)
-        Path("output").mkdir(exist_ok=True)
-        with open("output/tuning.jsonl", "a") as f:
+        Path(log).parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a") as f:
             f.write(json.dumps(line) + "\n")
 
 

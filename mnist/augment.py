@@ -28,13 +28,16 @@ def random_shift(x: torch.Tensor, max_shift: int, background: float, gen: torch.
     return padded[batch, chan, rows, cols]
 
 
-def random_rotate(x: torch.Tensor, max_degrees: float, background: float, gen: torch.Generator) -> torch.Tensor:
-    """Rotate each image about its centre by its own random angle in [-max_degrees, max_degrees]."""
-    if max_degrees <= 0:
+def random_rotate(x: torch.Tensor, max_degrees: float, background: float, gen: torch.Generator,
+                  max_scale: float = 0.0) -> torch.Tensor:
+    """Rotate each image about its centre by its own random angle in [-max_degrees, max_degrees], and
+    zoom it by its own random factor in [1 - max_scale, 1 + max_scale]."""
+    if max_degrees <= 0 and max_scale <= 0:
         return x
     b = x.shape[0]
     angle = (torch.rand(b, generator=gen) * 2 - 1) * math.radians(max_degrees)
-    cos, sin = torch.cos(angle), torch.sin(angle)
+    zoom = 1 + (torch.rand(b, generator=gen) * 2 - 1) * max_scale if max_scale > 0 else torch.ones(b)
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom  # the grid maps output to input: divide
     theta = torch.stack([torch.stack([cos, -sin, torch.zeros(b)], 1),
                          torch.stack([sin, cos, torch.zeros(b)], 1)], 1).to(x)  # (B, 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
@@ -42,5 +45,6 @@ def random_rotate(x: torch.Tensor, max_degrees: float, background: float, gen: t
     return F.grid_sample(x - background, grid, align_corners=False) + background
 
 
-def augment(x: torch.Tensor, shift: int, rotate: float, background: float, gen: torch.Generator) -> torch.Tensor:
-    return random_shift(random_rotate(x, rotate, background, gen), shift, background, gen)
+def augment(x: torch.Tensor, shift: int, rotate: float, background: float, gen: torch.Generator,
+            scale: float = 0.0) -> torch.Tensor:
+    return random_shift(random_rotate(x, rotate, background, gen, scale), shift, background, gen)

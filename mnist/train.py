@@ -10,6 +10,7 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from . import data as mnist_data
@@ -140,13 +141,36 @@ def evaluate(model: Net, images: torch.Tensor, labels: torch.Tensor, batch_size:
     return loss / len(labels), correct
 
 
+def ema_update(decay: float) -> Callable:
+    """Exponential moving average with warm-up: the decay after n updates is min(decay, (1 + n) / (10 + n)),
+    so the average follows the weights closely early on instead of remembering their random start."""
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n: torch.Tensor) -> None:
+        if not torch.is_floating_point(averaged[0]):  # called per dtype: BN's batch counters are copied
+            torch._foreach_copy_(averaged, current)
+            return
+        d = min(decay, (1 + float(n)) / (10 + float(n)))
+        torch._foreach_lerp_(averaged, current, 1 - d)
+    return update
+
+
+def make_optimizer(model: Net, c: TrainConfig) -> torch.optim.Optimizer:
+    if c.optimizer == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+    return torch.optim.SGD(model.parameters(), lr=c.lr, momentum=c.momentum, nesterov=c.nesterov,
+                           weight_decay=c.weight_decay)
+
+
 # ----------------------------------------------------------------------------- checkpoints
 
 
 def save_checkpoint(path: Path, model: Net, optimizer: torch.optim.Optimizer, c: TrainConfig, epoch: int,
-                    epochs: list[dict], gen: torch.Generator) -> None:
-    state = {"config": c.to_dict(), "epoch": epoch, "epochs": epochs, "model": model.state_dict(),
-             "optimizer": optimizer.state_dict(), "data_rng": gen.get_state(), "torch_rng": torch.get_rng_state()}
+                    epochs: list[dict], gen: torch.Generator, ema: AveragedModel | None = None) -> None:
+    """`model` holds the weights that were evaluated (the average, with EMA); `trained` the raw ones."""
+    state = {"config": c.to_dict(), "epoch": epoch, "epochs": epochs,
+             "model": (ema.module if ema is not None else model).state_dict(), "optimizer": optimizer.state_dict(),
+             "data_rng": gen.get_state(), "torch_rng": torch.get_rng_state()}
+    if ema is not None:
+        state["trained"], state["ema"] = model.state_dict(), ema.state_dict()
     atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
@@ -189,15 +213,17 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
     model = build(c.model, dropout=c.dropout).to(device)
     if c.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=c.lr, momentum=c.momentum, nesterov=c.nesterov,
-                                weight_decay=c.weight_decay)
+    optimizer = make_optimizer(model, c)
+    ema = AveragedModel(model, multi_avg_fn=ema_update(c.ema), use_buffers=True) if c.ema else None
     result = Result(c, count_parameters(model))
     start_epoch = 1
     if resume:
         state = load_checkpoint(out / "last.pt")
         if TrainConfig.from_dict(state["config"]) != c:
             raise TrainingError(f"{out / 'last.pt'} was made with a different config; resume with the same options")
-        model.load_state_dict(state["model"])
+        model.load_state_dict(state["trained"] if ema is not None else state["model"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
         optimizer.load_state_dict(state["optimizer"])
         gen.set_state(state["data_rng"])
         torch.set_rng_state(state["torch_rng"])
@@ -224,7 +250,8 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, total_steps, c)
             idx = perm[i * c.batch_size: (i + 1) * c.batch_size]
-            x = augment(split.train_images[idx], c.shift, c.rotate, background, gen).contiguous(memory_format=fmt)
+            x = augment(split.train_images[idx], c.shift, c.rotate, background, gen, c.scale)
+            x = x.contiguous(memory_format=fmt)
             y = split.train_labels[idx]
             loss = F.nll_loss(model(x), y) if not c.label_smoothing else \
                 F.cross_entropy(model(x), y, label_smoothing=c.label_smoothing)
@@ -236,13 +263,16 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if ema is not None:
+                ema.update_parameters(model)
             loss_sum += loss.item() * len(y)
             seen += len(y)
             if i % 20 == 0:
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
         bar.close()
         train_seconds = time.perf_counter() - t0
-        eval_loss, correct = evaluate(model, split.eval_images, split.eval_labels, c.eval_batch_size)
+        evaluated = ema.module if ema is not None else model
+        eval_loss, correct = evaluate(evaluated, split.eval_images, split.eval_labels, c.eval_batch_size)
         record = {
             "epoch": epoch, "train_loss": loss_sum / seen, "test_loss": eval_loss, "correct": correct,
             "total": len(split.eval_labels), "test_accuracy": 100.0 * correct / len(split.eval_labels),
@@ -251,9 +281,9 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
         }
         best_before = max(result.accuracies, default=-1.0)
         result.epochs.append(record)
-        save_checkpoint(out / "last.pt", model, optimizer, c, epoch, result.epochs, gen)
+        save_checkpoint(out / "last.pt", model, optimizer, c, epoch, result.epochs, gen, ema)
         if record["test_accuracy"] > best_before:
-            save_checkpoint(out / "best.pt", model, optimizer, c, epoch, result.epochs, gen)
+            save_checkpoint(out / "best.pt", model, optimizer, c, epoch, result.epochs, gen, ema)
         write_json(out / "metrics.json", result.to_dict())
         on_epoch_end(record, result)
     plot_curves(result.epochs, out / "curves.png", f"{c.model}: {result.params:,} parameters, seed {c.seed}",

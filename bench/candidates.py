@@ -1,0 +1,87 @@
+"""Candidate architectures tried while tuning (bench/tune.py), registered beside the package's models.
+
+A candidate that wins moves into mnist/models.py; the rest stay here so the tuning log can be re-run.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from mnist.models import MODELS, Net, block
+
+
+def dwsep(c_in: int, c_out: int, padding: int = 0) -> list[nn.Module]:
+    """Depthwise 3x3 conv, pointwise 1x1 conv, then BN and ReLU: 9*c_in + c_in*c_out weights."""
+    return [nn.Conv2d(c_in, c_in, 3, padding=padding, groups=c_in, bias=False),
+            nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+
+def head(c_in: int) -> list[nn.Module]:
+    return [nn.AdaptiveAvgPool2d(1), nn.Conv2d(c_in, 10, 1, bias=False)]
+
+
+def t1(dropout: float = 0.0) -> Net:
+    return Net(*block(1, 16, 0, drop=False), *dwsep(16, 24), nn.MaxPool2d(2), *dwsep(24, 32), *dwsep(32, 32),
+               nn.Conv2d(32, 32, 3, groups=32, bias=False), nn.BatchNorm2d(32), nn.ReLU(), *head(32))
+
+
+def t1b(dropout: float = 0.0) -> Net:
+    return Net(*block(1, 16, 0, drop=False), *dwsep(16, 24), *dwsep(24, 24), nn.MaxPool2d(2), *dwsep(24, 28),
+               *dwsep(28, 28), *head(28))
+
+
+def t2(dropout: float = 0.0) -> Net:
+    return Net(*block(1, 12, 0, drop=False), *dwsep(12, 20), *dwsep(20, 24), nn.MaxPool2d(2), *dwsep(24, 32),
+               *dwsep(32, 32), *head(32))
+
+
+def t3(dropout: float = 0.0) -> Net:
+    """Conventional convs, wider after the pool than tiny."""
+    return Net(*block(1, 8, 0, drop=False), *block(8, 12, 0, drop=False), nn.MaxPool2d(2),
+               *block(12, 14, 0, drop=False), nn.Conv2d(14, 8, 1, bias=False), *block(8, 12, 0, drop=False),
+               *head(12))
+
+
+def dwsep_bn(c_in: int, c_out: int, padding: int = 0) -> list[nn.Module]:
+    """MobileNet v1: BN and ReLU after the depthwise conv as well."""
+    return [nn.Conv2d(c_in, c_in, 3, padding=padding, groups=c_in, bias=False), nn.BatchNorm2d(c_in), nn.ReLU(),
+            nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+
+def t4(dropout: float = 0.0) -> Net:
+    """Two pools: the last layers see the whole digit."""
+    return Net(*block(1, 16, 0, drop=False), *dwsep(16, 20), nn.MaxPool2d(2), *dwsep(20, 28), *dwsep(28, 28, 1),
+               nn.MaxPool2d(2), *dwsep(28, 28, 1), *head(28))
+
+
+def t5(dropout: float = 0.0) -> Net:
+    return Net(*block(1, 12, 0, drop=False), *dwsep_bn(12, 20), *dwsep_bn(20, 24), nn.MaxPool2d(2),
+               *dwsep_bn(24, 30), *dwsep_bn(30, 30), *head(30))
+
+
+class Residual(nn.Sequential):
+    """x + layers(x): the layers must keep the shape."""
+
+    def forward(self, x):
+        return x + super().forward(x)
+
+
+def t6(dropout: float = 0.0, width: int = 22, blocks: tuple[int, int] = (2, 2)) -> Net:
+    """Residual depthwise-separable blocks at 12x12 and 6x6: deeper, with a receptive field of 32."""
+    return Net(*block(1, 16, 0, drop=False), *dwsep(16, width), nn.MaxPool2d(2),
+               *[Residual(*dwsep(width, width, 1)) for _ in range(blocks[0])], nn.MaxPool2d(2),
+               *[Residual(*dwsep(width, width, 1)) for _ in range(blocks[1])], *head(width))
+
+
+def t8(dropout: float = 0.0) -> Net:
+    return t6(dropout, width=20, blocks=(3, 2))
+
+
+def t2s(dropout: float = 0.0) -> Net:
+    """t2 with SiLU in place of ReLU."""
+    return Net(*[nn.SiLU() if isinstance(m, nn.ReLU) else m for m in t2().layers])
+
+
+CANDIDATES = {"t2s": t2s, "t6": t6, "t8": t8, "t1": t1, "t1b": t1b, "t2": t2, "t3": t3, "t4": t4, "t5": t5}
+for name, builder in CANDIDATES.items():
+    MODELS.setdefault(name, builder)
