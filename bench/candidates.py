@@ -1,19 +1,21 @@
 """Candidate architectures tried while tuning (bench/tune.py), registered beside the package's models.
 
-A candidate that wins moves into mnist/models.py; the rest stay here so the tuning log can be re-run.
+A candidate that wins moves into mnist/models.py (t2 became `tiny`); the rest stay here so that every
+line of output/tuning.jsonl can be re-run.
 """
 
 from __future__ import annotations
 
 from torch import nn
 
-from mnist.models import MODELS, Net, block
+from mnist.models import MODELS, Net, block, separable, tiny
 
 
 def dwsep(c_in: int, c_out: int, padding: int = 0) -> list[nn.Module]:
-    """Depthwise 3x3 conv, pointwise 1x1 conv, then BN and ReLU: 9*c_in + c_in*c_out weights."""
-    return [nn.Conv2d(c_in, c_in, 3, padding=padding, groups=c_in, bias=False),
-            nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+    """`separable`, optionally padded so that it keeps the size."""
+    layers = separable(c_in, c_out)
+    layers[0].padding = (padding, padding)
+    return layers
 
 
 def head(c_in: int) -> list[nn.Module]:
@@ -30,9 +32,14 @@ def t1b(dropout: float = 0.0) -> Net:
                *dwsep(28, 28), *head(28))
 
 
-def t2(dropout: float = 0.0) -> Net:
-    return Net(*block(1, 12, 0, drop=False), *dwsep(12, 20), *dwsep(20, 24), nn.MaxPool2d(2), *dwsep(24, 32),
-               *dwsep(32, 32), *head(32))
+t2 = tiny  # the winner, now the package's `tiny`
+
+
+def tiny_v1(dropout: float = 0.0) -> Net:
+    """The first `tiny` (3,992 parameters; the tuning log's "tiny" lines with that count): plain 3x3 convs."""
+    return Net(*block(1, 8, 0, drop=False), *block(8, 8, 0, drop=False), *block(8, 12, 0, drop=False),
+               nn.MaxPool2d(2), nn.Conv2d(12, 8, 1, bias=False), *block(8, 12, 0, drop=False),
+               *block(12, 12, 0, drop=False), *head(12))
 
 
 def t3(dropout: float = 0.0) -> Net:
@@ -82,6 +89,7 @@ def t2s(dropout: float = 0.0) -> Net:
     return Net(*[nn.SiLU() if isinstance(m, nn.ReLU) else m for m in t2().layers])
 
 
-CANDIDATES = {"t2s": t2s, "t6": t6, "t8": t8, "t1": t1, "t1b": t1b, "t2": t2, "t3": t3, "t4": t4, "t5": t5}
+CANDIDATES = {"tiny_v1": tiny_v1, "t1": t1, "t1b": t1b, "t2": t2, "t2s": t2s, "t3": t3, "t4": t4, "t5": t5,
+              "t6": t6, "t8": t8}
 for name, builder in CANDIDATES.items():
     MODELS.setdefault(name, builder)

@@ -66,3 +66,16 @@ def test_augment_leaves_labels_and_batch_order_alone(dataset):
         return (ink * grid).sum(dim=(2, 3)) / ink.sum(dim=(2, 3))  # (B, 2)
 
     assert (centre(ink_y) - centre(ink_x)).norm(dim=1).max() < 2 * 2**0.5 + 1.5
+
+
+def test_zoom_shrinks_and_grows_digits_inside_the_frame(dataset):
+    x = mnist_data.normalise(dataset.train_images[:512])
+    background = float(x.min())
+    assert torch.equal(random_rotate(x, 0.0, background, torch.Generator(), max_scale=0.0), x)
+    y = random_rotate(x, 0.0, background, torch.Generator().manual_seed(3), max_scale=0.2)
+    assert y.shape == x.shape
+    torch.testing.assert_close(y[:, :, :2, :2], torch.full_like(y[:, :, :2, :2], background))
+    # Ink scales with area: a zoom by z in [0.8, 1.2] multiplies it by about z^2, both ways across the batch.
+    ratio = (y - background).sum(dim=(1, 2, 3)) / (x - background).sum(dim=(1, 2, 3))
+    assert ratio.min() > 0.8**2 - 0.08 and ratio.max() < 1.2**2 + 0.08
+    assert (ratio < 0.85).sum() > 50 and (ratio > 1.15).sum() > 50

@@ -7,9 +7,10 @@ import json
 import pytest
 import torch
 
+from mnist import data as mnist_data
 from mnist import train as train_module
 from mnist.config import TrainConfig, recipe
-from mnist.train import Result, TrainingError, load_checkpoint, lr_at, train
+from mnist.train import Result, TrainingError, evaluate, load_checkpoint, lr_at, model_from_checkpoint, train
 
 SMALL = dict(subset=3000, device="cpu", epochs=2, batch_size=64)
 
@@ -104,3 +105,37 @@ def test_a_seed_makes_a_cpu_run_repeatable(dataset, tmp_path):
     other = train(TrainConfig(**{**c.to_dict(), "seed": 8}), tmp_path / "other", dataset, test_subset=500,
                   progress=False)
     assert other.epochs[0]["train_loss"] != runs[0].epochs[0]["train_loss"]
+
+
+def test_ema_follows_a_hand_computed_average_with_warm_up():
+    from torch.optim.swa_utils import AveragedModel
+
+    from mnist.train import ema_update
+
+    net = torch.nn.Sequential(torch.nn.Linear(1, 1, bias=False), torch.nn.BatchNorm1d(1))
+    ema = AveragedModel(net, multi_avg_fn=ema_update(0.5), use_buffers=True)
+    values = [3.0, -1.0, 4.0, 1.5, -5.0, 9.0, 2.0, 6.0, -5.0, 3.5] * 4
+    expected = None
+    for n, v in enumerate(values):
+        with torch.no_grad():
+            net[0].weight.fill_(v)
+        net[1].num_batches_tracked += 1
+        ema.update_parameters(net)
+        d = min(0.5, (1 + n) / (10 + n))  # AveragedModel copies on its first update, then averages
+        expected = v if expected is None else d * expected + (1 - d) * v
+        assert ema.module[0].weight.item() == pytest.approx(expected, rel=1e-5, abs=1e-5)  # float32
+    assert ema.module[1].num_batches_tracked.item() == len(values)  # integer buffers are copied, not averaged
+
+
+def test_with_ema_the_checkpoint_holds_the_weights_that_were_evaluated(dataset, tmp_path):
+    c = recipe("tiny", subset=2000, device="cpu", epochs=1, batch_size=100)
+    assert c.ema > 0
+    result = train(c, tmp_path, dataset, test_subset=1000, progress=False)
+    state = load_checkpoint(tmp_path / "last.pt")
+    fmt = torch.channels_last if c.channels_last else torch.contiguous_format  # as in training: same sums
+    model = model_from_checkpoint(state)[0].to(memory_format=fmt)
+    images = mnist_data.normalise(dataset.test_images[:1000]).contiguous(memory_format=fmt)
+    _, correct = evaluate(model, images, dataset.test_labels[:1000])
+    assert correct == result.epochs[-1]["correct"]
+    trained = state["trained"]
+    assert any(not torch.equal(trained[k], v) for k, v in state["model"].items() if v.is_floating_point())
