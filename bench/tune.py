@@ -1,7 +1,8 @@
 """Choose recipes on a validation split: 10,000 images held out of the 60,000 training images.
 
-Usage: python bench/tune.py MODEL [--seeds 1,2] [--threads 1] KEY=VALUE ...
-Each run appends one JSON line (config, per-epoch validation accuracy, seconds) to output/tuning.jsonl.
+Usage: python bench/tune.py MODEL [--seeds 1,2] [--threads 1] [--device cuda] [--log FILE] KEY=VALUE ...
+MODEL is a package model or a candidate of bench/candidates.py. Each run appends one JSON line
+(config, per-epoch validation accuracy, seconds, device) to output/tuning.jsonl (or --log).
 The test set is never touched here.
 """
 
