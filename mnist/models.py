@@ -46,10 +46,10 @@ def seed(dropout: float = 0.05) -> Net:
     )
 
 
-def separable(c_in: int, c_out: int) -> list[nn.Module]:
+def separable(c_in: int, c_out: int, padding: int = 0) -> list[nn.Module]:
     """Depthwise 3x3 conv, pointwise 1x1 conv, BN, ReLU: 9*c_in + c_in*c_out weights, not 9*c_in*c_out."""
-    return [nn.Conv2d(c_in, c_in, 3, groups=c_in, bias=False), nn.Conv2d(c_in, c_out, 1, bias=False),
-            nn.BatchNorm2d(c_out), nn.ReLU()]
+    return [nn.Conv2d(c_in, c_in, 3, padding=padding, groups=c_in, bias=False),
+            nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
 
 
 def tiny(dropout: float = 0.0) -> Net:
