@@ -2,8 +2,9 @@
 
 Usage: python bench/tune.py MODEL [--seeds 1,2] [--threads 1] [--device cuda] [--log FILE] KEY=VALUE ...
 MODEL is a package model or a candidate of bench/candidates.py. Each run appends one JSON line
-(config, per-epoch validation accuracy, seconds, device) to output/tuning.jsonl (or --log).
-The test set is never touched here.
+(config, per-epoch validation accuracy, seconds, device, and the final weights' accuracy on the clean,
+unaugmented training images: near 100 % means overfitting, near validation means too little capacity)
+to output/tuning.jsonl (or --log). The test set is never touched here.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mnist import data as mnist_data  # noqa: E402
 from mnist.config import TrainConfig, recipe  # noqa: E402
-from mnist.train import train  # noqa: E402
+from mnist.train import (evaluate, load_checkpoint, make_split, model_from_checkpoint,  # noqa: E402
+                         select_device, train)
 
 import candidates  # noqa: E402,F401 - registers the candidate architectures
 
@@ -31,6 +33,16 @@ def parse(assignment: str) -> tuple[str, object]:
     key, _, value = assignment.partition("=")
     kind = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true"), "str": str}[TYPES[key]]
     return key, kind(value)
+
+
+def clean_train_accuracy(c: TrainConfig, checkpoint: Path, dataset: mnist_data.MNIST) -> float:
+    """Accuracy in percent of the checkpoint's (evaluated) weights on the training images it learnt from."""
+    model, _ = model_from_checkpoint(load_checkpoint(checkpoint))
+    device = select_device(c.device)
+    model = model.to(device, memory_format=torch.channels_last if c.channels_last else torch.contiguous_format)
+    split = make_split(dataset, c, device)
+    _, correct = evaluate(model, split.train_images, split.train_labels, c.eval_batch_size)
+    return round(100 * correct / len(split.train_labels), 3)
 
 
 @click.command()
@@ -49,11 +61,13 @@ def main(model, overrides, seeds, threads, val_split, device, log):
         c = recipe(model, seed=seed, val_split=val_split, device=device, **dict(parse(a) for a in overrides))
         with tempfile.TemporaryDirectory() as tmp:
             result = train(c, tmp, dataset, progress=False)
+            train_accuracy = clean_train_accuracy(c, Path(tmp) / "last.pt", dataset)
         accs = [round(a, 2) for a in result.accuracies]
         line = {"overrides": list(overrides), "seed": seed, "val_accuracy": accs,
                 "seconds": round(sum(e["seconds"] for e in result.epochs), 1), "params": result.params,
+                "train_accuracy": train_accuracy,
                 "threads": torch.get_num_threads(), "device": device, "config": c.to_dict()}
-        print(model, overrides, seed, accs, line["seconds"], flush=True)
+        print(model, overrides, seed, accs, line["seconds"], f"train {train_accuracy}", flush=True)
         Path(log).parent.mkdir(parents=True, exist_ok=True)
         with open(log, "a") as f:
             f.write(json.dumps(line) + "\n")

@@ -51,9 +51,10 @@ RECIPES: dict[str, TrainConfig] = {
     # schedule and +-1 px shifts, which steadied the small models on validation.
     "seed": TrainConfig(model="seed", epochs=20, batch_size=128, lr=0.05, dropout=0.05, shift=1),
     # Stable, not a lucky peak: the schedule anneals to lr/100, the weights are averaged (EMA) and the
-    # verdict needs each of the last 3 epochs.
-    "tiny": TrainConfig(model="tiny", epochs=15, batch_size=128, lr=0.1, shift=1, rotate=7.0, scale=0.1,
-                        ema=0.999, target_epochs=3, param_budget=4_000),
+    # verdict needs each of the last 3 epochs. A 4k-parameter net underfits (99.5-99.6 % on its own clean
+    # training images), so batch 32 buys it 4x the SGD steps of batch 128 in the same 15 epochs.
+    "tiny": TrainConfig(model="tiny", epochs=15, batch_size=32, lr=0.05, shift=1, rotate=7.0, scale=0.1,
+                        ema=0.9997, target_epochs=3, param_budget=4_000),
     # Fewest epochs at the largest batch that held validation accuracy; the final epoch is the verdict.
     "fast": TrainConfig(model="fast", epochs=8, batch_size=256, lr=0.2, shift=1, target_epochs=1),
 }
