@@ -3,8 +3,8 @@
 Usage: python bench/tune.py MODEL [--seeds 1,2] [--threads 1] [--device cuda] [--log FILE] KEY=VALUE ...
 MODEL is a package model or a candidate of bench/candidates.py. Each run appends one JSON line
 (config, per-epoch validation accuracy, seconds, device, and the final weights' accuracy on the clean,
-unaugmented training images: near 100 % means overfitting, near validation means too little capacity)
-to output/tuning.jsonl (or --log). The test set is never touched here.
+unaugmented training images: near 100 % while validation lags means overfitting; well short of 100 %
+means the model underfits) to output/tuning.jsonl (or --log). The test set is never touched here.
 """
 
 from __future__ import annotations
