@@ -21,8 +21,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mnist import data as mnist_data  # noqa: E402
 from mnist.config import TrainConfig, recipe  # noqa: E402
-from mnist.train import (evaluate, load_checkpoint, make_split, model_from_checkpoint,  # noqa: E402
-                         select_device, train)
+from mnist.train import (evaluate, load_checkpoint, make_split, memory_format,  # noqa: E402
+                         model_from_checkpoint, select_device, train)
 
 import candidates  # noqa: E402,F401 - registers the candidate architectures
 
@@ -39,7 +39,7 @@ def clean_train_accuracy(c: TrainConfig, checkpoint: Path, dataset: mnist_data.M
     """Accuracy in percent of the checkpoint's (evaluated) weights on the training images it learnt from."""
     model, _ = model_from_checkpoint(load_checkpoint(checkpoint))
     device = select_device(c.device)
-    model = model.to(device, memory_format=torch.channels_last if c.channels_last else torch.contiguous_format)
+    model = model.to(device, memory_format=memory_format(c))
     split = make_split(dataset, c, device)
     _, correct = evaluate(model, split.train_images, split.train_labels, c.eval_batch_size)
     return round(100 * correct / len(split.train_labels), 3)

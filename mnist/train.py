@@ -102,6 +102,11 @@ def lr_at(step: int, total_steps: int, c: TrainConfig) -> float:
     return c.lr + (c.lr / c.final_div - c.lr) * min(1.0, frac)
 
 
+def memory_format(c: TrainConfig) -> torch.memory_format:
+    """The layout the recipe trains and evaluates in: NHWC with `channels_last`, else contiguous NCHW."""
+    return torch.channels_last if c.channels_last else torch.contiguous_format
+
+
 @dataclass(frozen=True)
 class Split:
     train_images: torch.Tensor  # (N, 1, 28, 28) float32, normalised
@@ -124,7 +129,7 @@ def make_split(dataset: mnist_data.MNIST, c: TrainConfig, device: torch.device, 
         images, labels = images[: c.subset], labels[: c.subset]
     if test_subset:
         eval_images, eval_labels = eval_images[:test_subset], eval_labels[:test_subset]
-    fmt = torch.channels_last if c.channels_last else torch.contiguous_format
+    fmt = memory_format(c)
     return Split(images.to(device).contiguous(memory_format=fmt), labels.to(device),
                  eval_images.to(device).contiguous(memory_format=fmt), eval_labels.to(device), name)
 
@@ -210,9 +215,7 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
     device = select_device(c.device)
     torch.manual_seed(c.seed)  # weights and dropout
     gen = torch.Generator().manual_seed(c.seed)  # shuffling and augmentation: own stream, saved in checkpoints
-    model = build(c.model, dropout=c.dropout).to(device)
-    if c.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = build(c.model, dropout=c.dropout).to(device, memory_format=memory_format(c))
     optimizer = make_optimizer(model, c)
     ema = AveragedModel(model, multi_avg_fn=ema_update(c.ema), use_buffers=True) if c.ema else None
     result = Result(c, count_parameters(model))
@@ -236,7 +239,7 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
     steps_per_epoch = (n + c.batch_size - 1) // c.batch_size
     total_steps = steps_per_epoch * c.epochs
     background = float(split.train_images.min())  # the normalised value of a black pixel
-    fmt = torch.channels_last if c.channels_last else torch.contiguous_format
+    fmt = memory_format(c)
 
     for epoch in range(start_epoch, c.epochs + 1):
         t0 = time.perf_counter()

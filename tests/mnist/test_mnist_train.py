@@ -10,7 +10,8 @@ import torch
 from mnist import data as mnist_data
 from mnist import train as train_module
 from mnist.config import TrainConfig, recipe
-from mnist.train import Result, TrainingError, evaluate, load_checkpoint, lr_at, model_from_checkpoint, train
+from mnist.train import (Result, TrainingError, evaluate, load_checkpoint, lr_at, memory_format, model_from_checkpoint,
+                         train)
 
 SMALL = dict(subset=3000, device="cpu", epochs=2, batch_size=64)
 
@@ -132,7 +133,7 @@ def test_with_ema_the_checkpoint_holds_the_weights_that_were_evaluated(dataset, 
     assert c.ema > 0
     result = train(c, tmp_path, dataset, test_subset=1000, progress=False)
     state = load_checkpoint(tmp_path / "last.pt")
-    fmt = torch.channels_last if c.channels_last else torch.contiguous_format  # as in training: same sums
+    fmt = memory_format(c)  # as in training: same sums
     model = model_from_checkpoint(state)[0].to(memory_format=fmt)
     images = mnist_data.normalise(dataset.test_images[:1000]).contiguous(memory_format=fmt)
     _, correct = evaluate(model, images, dataset.test_labels[:1000])
