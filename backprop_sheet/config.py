@@ -1,11 +1,16 @@
 """What a workbook is made from: the network, the learning rates and the number of iterations."""
 
 import math
-import tomllib
+import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from backprop_sheet.layout import MAX_ITERATIONS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, published as tomli
+    import tomli as tomllib
 
 
 class InputError(ValueError):
@@ -53,7 +58,7 @@ def _check_numbers(name: str, values, count: int) -> None:
             raise InputError(f"{name}: {value!r} is not a finite number")
 
 
-def _finite(value: int | float) -> bool:
+def _finite(value: float) -> bool:
     try:
         return math.isfinite(value)
     except OverflowError:  # an integer too large for a float

@@ -49,7 +49,7 @@ def recalculate(paths: list[Path], outdir: Path, timeout: float = 600) -> list[P
         command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
                    "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, paths)]
         try:
-            run = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+            run = subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise RecalcError(f"LibreOffice did not finish within {timeout:.0f} s") from None
     missing = [p.name for p in results if not p.exists()]

@@ -21,14 +21,14 @@ import click
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mnist import data as mnist_data  # noqa: E402
-from mnist.config import recipe  # noqa: E402
-from mnist.files import atomic_write, write_json  # noqa: E402
-from mnist.train import hardware, train  # noqa: E402
+from mnist import data as mnist_data
+from mnist.config import recipe
+from mnist.files import atomic_write, write_json
+from mnist.train import hardware, train
 
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
 
@@ -79,8 +79,8 @@ def ratios(summary: dict) -> dict:
 
 
 def table(summary: dict, ratio: dict) -> str:
-    lines = ["| model | params | epochs | seeds passing | final test accuracy per seed (%) | median total s "
-             "| median s to 99.4 % |", "|---|---:|---:|---:|---|---:|---:|"]
+    lines = [("| model | params | epochs | seeds passing | final test accuracy per seed (%) | median total s "
+              "| median s to 99.4 % |"), "|---|---:|---:|---:|---|---:|---:|"]
     for model, s in summary.items():
         lines.append(f"| {model} | {s['params']:,} | {s['epochs']} | {s['passed']}/{s['seeds']} | "
                      f"{', '.join(f'{a:.2f}' for a in s['final_accuracy'])} | {s['median_total_seconds']} | "

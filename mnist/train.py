@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -187,8 +187,8 @@ def load_checkpoint(path: str | Path) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         TrainConfig.from_dict(state["config"])
-        state["model"], state["epoch"]  # noqa: B018 - the keys must be there
-    except Exception as e:
+        state["model"], state["epoch"]
+    except Exception as e:  # noqa: BLE001 -- whatever torch.load or a missing key raises
         raise TrainingError(f"checkpoint {path} is corrupt or not a checkpoint of this tool ({type(e).__name__})")
     return state
 

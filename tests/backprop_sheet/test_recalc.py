@@ -19,7 +19,6 @@ from backprop_sheet.verify import compare
 from backprop_sheet.workbook import read_grids
 
 
-
 def random_config(rng: np.random.Generator, with_biases: bool) -> SheetConfig:
     """A randomly drawn network with 1-3 learning rates and a short run."""
     return SheetConfig(
@@ -155,8 +154,8 @@ def test_cli_verify_without_libreoffice(runner, monkeypatch, tmp_path):
     result = runner.invoke(main, ["verify", str(tmp_path / "b.xlsx")])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: LibreOffice's 'soffice' is not on PATH; verify needs it to recalculate "
-        "(Debian/Ubuntu: apt-get install libreoffice-calc-nogui)"]
+        ("Error: LibreOffice's 'soffice' is not on PATH; verify needs it to recalculate "
+         "(Debian/Ubuntu: apt-get install libreoffice-calc-nogui)")]
 
 
 @pytest.mark.parametrize("content", [None, b"i1,i2\n0.05,0.1\n"])

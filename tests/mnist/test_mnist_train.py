@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -10,8 +11,16 @@ import torch
 from mnist import data as mnist_data
 from mnist import train as train_module
 from mnist.config import TrainConfig, recipe
-from mnist.train import (Result, TrainingError, evaluate, load_checkpoint, lr_at, memory_format, model_from_checkpoint,
-                         train)
+from mnist.train import (
+    Result,
+    TrainingError,
+    evaluate,
+    load_checkpoint,
+    lr_at,
+    memory_format,
+    model_from_checkpoint,
+    train,
+)
 
 SMALL = dict(subset=3000, device="cpu", epochs=2, batch_size=64)
 
@@ -84,7 +93,7 @@ def test_onecycle_schedule_warms_up_then_decays_to_final():
     lrs = [lr_at(s, 100, c) for s in range(100)]
     assert lrs[0] == pytest.approx(0.04) and lrs[25] == pytest.approx(0.4) and lrs[-1] == pytest.approx(0.004)
     assert max(lrs) == pytest.approx(0.4)
-    assert all(a <= b for a, b in zip(lrs[:25], lrs[1:26])) and all(a >= b for a, b in zip(lrs[25:], lrs[26:]))
+    assert all(a <= b for a, b in itertools.pairwise(lrs[:26])) and all(a >= b for a, b in itertools.pairwise(lrs[25:]))
     assert lr_at(7, 100, TrainConfig(lr=0.3, schedule="constant")) == 0.3
 
 
