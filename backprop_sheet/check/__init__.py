@@ -1,0 +1,1 @@
+"""`backprop-sheet check`: grade students' own backprop workbooks, in whatever layout they chose."""

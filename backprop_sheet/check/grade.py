@@ -1,0 +1,284 @@
+"""Grading one table and one file: local and reference checks, root causes and their names."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from backprop_sheet import network
+from backprop_sheet.check import diagnose, local
+from backprop_sheet.check.headers import CHECKED, PARAMETERS
+from backprop_sheet.check.params import (
+    AGREE,
+    Found,
+    Label,
+    find_labels,
+    infer_rate,
+    nearest_label,
+    network_parameters,
+    rate_from_title,
+)
+from backprop_sheet.check.sheets import Sheet, cell_name
+from backprop_sheet.check.tables import Table, find_tables
+from backprop_sheet.config import SheetConfig
+
+
+@dataclass
+class Cell:
+    cell: str
+    expected: float | None
+    got: object
+
+
+@dataclass
+class Column:
+    quantity: str
+    status: str  # ok, wrong, missing or constant
+    first_wrong: Cell | None = None  # against the reference trajectory (else the local check)
+
+
+@dataclass
+class RootCause:
+    quantity: str
+    cell: str
+    diagnosis: str  # an id of diagnose.MISTAKES
+    message: str
+    expected: float | None = None
+    got: object = None
+    row: int = 0  # iteration index, for ordering
+
+    def as_dict(self) -> dict:
+        return {"quantity": self.quantity, "cell": self.cell, "diagnosis": self.diagnosis,
+                "message": self.message, "expected": self.expected, "got": self.got}
+
+
+@dataclass
+class TableResult:
+    table: Table
+    learning_rate: Found | None
+    rates_found: list[Found]  # every value of the learning rate found, and where
+    parameters: dict[str, Found]
+    columns: dict[str, Column]
+    root_causes: list[RootCause]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.root_causes and all(c.status in ("ok", "missing") for c in self.columns.values())
+
+
+@dataclass
+class FileResult:
+    path: str
+    tables: list[TableResult] = field(default_factory=list)
+    error: str | None = None  # why it could not be read
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "unreadable"
+        if not self.tables:
+            return "no table"
+        return "ok" if all(t.ok for t in self.tables) else "mistakes"
+
+    @property
+    def root_causes(self) -> list[RootCause]:
+        return [cause for t in self.tables for cause in t.root_causes]
+
+
+def _column(sheet: Sheet, table: Table, col: int) -> tuple[np.ndarray, list, np.ndarray, np.ndarray]:
+    """(numbers with NaN for anything else, raw values, formula flags, half-units of typed numbers)."""
+    rows = range(table.first_row, table.last_row + 1)
+    raw = [sheet.get(r, col) for r in rows]
+    numbers = np.array([v if isinstance(v, float) else np.nan for v in raw])
+    formula = np.array([(r, col) in sheet.formulas for r in rows])
+    delta = np.array([0.0 if f or not isinstance(v, float) else local.half_unit(v) for v, f in zip(raw, formula)])
+    return numbers, raw, formula, delta
+
+
+def _got(value):
+    return value if not isinstance(value, float) or np.isfinite(value) else str(value)
+
+
+def _num(x) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+def _rate(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
+          student: dict[str, np.ndarray]) -> tuple[Found | None, list[Found], Found | None, float | None]:
+    """(the rate used, every rate found, the declared rate if the updates contradict it, the updates' rate)."""
+    found, declared = [], None
+    lab = nearest_label("eta", table, labels, tables)
+    if lab:
+        declared = Found(lab.value, lab.source)
+        found.append(declared)
+    if "eta" in table.columns and isinstance(v := sheet.get(table.first_row, table.columns["eta"]), float):
+        column = Found(v, f"column 'η', cell {table.cell('eta', 0)}")
+        found.append(column)
+        declared = declared or column
+    same_sheet = [t for t in tables if t.sheet == table.sheet]
+    titled = rate_from_title(table.sheet) if len(same_sheet) == 1 else None
+    title = Found(titled, f"sheet name {table.sheet!r}") if titled is not None else None
+    if title:
+        found.append(title)
+    inferred = infer_rate(student)
+    clear = inferred is not None and inferred.agreeing >= 0.5
+    if inferred is not None:
+        found.append(Found(inferred.value, f"weight updates ({inferred.agreeing:.0%} of {inferred.estimates} "
+                                           "updates agree)"))
+    claimed = declared or title
+    contradicted = None
+    if claimed and clear and inferred.value > 0 and abs(inferred.value - claimed.value) > AGREE * abs(claimed.value):
+        contradicted = claimed
+    if declared:
+        used = declared
+    elif clear and inferred.value > 0:
+        used = Found(inferred.value, "weight updates")
+    elif title:
+        used = title
+    elif inferred is not None:
+        used = Found(abs(inferred.value), "weight updates (their sign is wrong)")
+    else:
+        used = None
+    return used, found, contradicted, inferred.value if contradicted else None
+
+
+def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
+                config: SheetConfig, config_source: str) -> TableResult:
+    n = table.rows
+    cols = {q: _column(sheet, table, c) for q, c in table.columns.items()}
+    student = {q: cols[q][0] for q in CHECKED if q in cols}
+    parameters = network_parameters(table, sheet, labels, tables, config, config_source)
+    used, rates_found, contradicted, updates_rate = _rate(table, sheet, labels, tables, student)
+    notes = []
+    assignment = dict(zip(PARAMETERS, (*config.inputs, *config.targets, *config.biases)))
+    for key, found in parameters.items():
+        if found.value != assignment[key]:
+            notes.append(f"{key} = {found.value:g} ({found.source}) where the assignment has {assignment[key]:g}")
+    initial = []
+    for k, w in enumerate(network.WEIGHTS):
+        value = student.get(w, [np.nan])[0]
+        initial.append(value if np.isfinite(value) else config.weights[k])
+        if np.isfinite(value) and value != config.weights[k]:
+            notes.append(f"initial {w} = {value:g} ({table.cell(w, 0)}) where the assignment has "
+                         f"{config.weights[k]:g}")
+    eta = used.value if used else np.nan
+    if used is None:
+        notes.append("no learning rate found (no label, no weight updates, no rate in the sheet's name)")
+    p = {k: f.value for k, f in parameters.items()}
+    trajectory = network.train(initial, (p["i1"], p["i2"]), (p["t1"], p["t2"]), (p["b1"], p["b2"]),
+                               [eta if used else 0.0], n)
+    reference = {q: trajectory[q][:, 0] for q in CHECKED}
+    params = {k: np.full(n, p[k]) for k in PARAMETERS}
+    for k in PARAMETERS:  # a parameter column the student filled in row by row is used row by row
+        if k in cols and np.isfinite(cols[k][0]).all():
+            params[k] = cols[k][0]
+    params["eta"] = np.full(n, updates_rate if updates_rate is not None else eta)
+    values = local.resolve(student, params, reference)
+    deltas = local.RowValues({q: cols[q][3] for q in CHECKED if q in cols})
+    for w in network.WEIGHTS:  # the initial weights are exact, however few their digits
+        if w in deltas:
+            deltas[w][0] = 0.0
+
+    columns, causes = {}, []
+    for q in CHECKED:
+        if q not in cols:
+            columns[q] = Column(q, "missing")
+            continue
+        got, raw, formula, got_delta = cols[q]
+        inputs, f = local.FORMULAS[q]
+        expected, slack = local.expected_and_slack(inputs, f, values, deltas)
+        ok_local = local.agrees(got, expected, slack, got_delta) | (np.isnan(expected) & ~np.isnan(got))
+        ok_ref = local.agrees(got, reference[q], np.zeros(n), got_delta)
+        if q.startswith("w"):
+            ok_local[0] = True  # the initial weights are the student's to choose
+            if used is None:
+                ok_local[:] = ok_ref[:] = True
+        pasted = _pasted(formula, first=1 if q.startswith("w") else 0)
+        bad_local = np.flatnonzero(~ok_local)
+        bad_ref = np.flatnonzero(~ok_ref)
+        if len(bad_ref):
+            k = bad_ref[0]
+            first = Cell(table.cell(q, k), _num(reference[q][k]), _got(raw[k]))
+        elif len(bad_local):
+            k = bad_local[0]
+            first = Cell(table.cell(q, k), _num(expected[k]), _got(raw[k]))
+        else:
+            first = None
+        status = "constant" if pasted is not None else "wrong" if first else "ok"
+        columns[q] = Column(q, status, first)
+        if len(bad_local) and (pasted is None or bad_local[0] < pasted):
+            k = bad_local[0]
+            causes.append(_diagnose(q, k, table, values, deltas, got, raw, expected, ~ok_local, got_delta))
+        if pasted is not None:
+            k = pasted
+            later = bad_local[bad_local >= pasted]
+            if len(later):
+                k = later[0]
+                message = (f"from {table.cell(q, pasted)} on, {q} holds numbers where the rows above hold "
+                           f"formulas, and they are not what the formula gives here")
+                causes.append(RootCause(q, table.cell(q, k), "pasted_values", message,
+                                        _num(expected[k]), _got(raw[k]), k))
+            else:
+                message = (f"from {table.cell(q, pasted)} on, {q} holds numbers where the rows above hold "
+                           "formulas (pasted values: they will not follow a change)")
+                causes.append(RootCause(q, table.cell(q, k), "pasted_values", message, None, _got(raw[k]), k))
+    if contradicted is not None:
+        w = next((f"w{m}" for m in range(1, 9) if f"w{m}" in cols), None)
+        if w is not None and n > 1:
+            causes.append(RootCause(w, table.cell(w, 1), "wrong_learning_rate",
+                                    f"the learning rate is {contradicted.value:g} ({contradicted.source}) but "
+                                    f"the weight updates use {updates_rate:.6g}", contradicted.value,
+                                    updates_rate, 1))
+    if not causes:  # right locally everywhere, yet off the reference: say where it starts
+        wrong = [(c.first_wrong, c.quantity) for c in columns.values() if c.first_wrong]
+        if wrong:
+            first, q = min(wrong, key=lambda pair: (_row_of(pair[0].cell), CHECKED.index(pair[1])))
+            causes.append(RootCause(q, first.cell, "unknown", f"{q} is consistent with the row's own values "
+                                    "but leaves the reference trajectory here", first.expected, first.got,
+                                    _row_of(first.cell)))
+    causes.sort(key=lambda c: (c.row, CHECKED.index(c.quantity)))
+    return TableResult(table, used, rates_found, parameters, columns, causes, notes)
+
+
+def _row_of(cell: str) -> int:
+    return int("".join(ch for ch in cell.rsplit("!", 1)[-1] if ch.isdigit()))
+
+
+def _pasted(formula: np.ndarray, first: int) -> int | None:
+    """The first row holding a number after a row holding a formula (None if there is none)."""
+    where = np.flatnonzero(formula[first:])
+    if not len(where):
+        return None
+    start = first + where[0]
+    constants = np.flatnonzero(~formula[start:])
+    return int(start + constants[0]) if len(constants) else None
+
+
+def _diagnose(q, k, table, values, deltas, got, raw, expected, bad, got_delta) -> RootCause:
+    best, best_hits = None, 0
+    for variant in diagnose.VARIANTS.get(q, ()):
+        v_expected, v_slack = local.expected_and_slack(variant.inputs, variant.f, values, deltas)
+        match = local.agrees(got, v_expected, v_slack, got_delta)
+        if match[k] and (hits := int((match & bad).sum())) > best_hits:
+            best, best_hits = variant, hits
+    if best is not None:
+        return RootCause(q, table.cell(q, k), best.id, best.message, _num(expected[k]), _got(raw[k]), k)
+    inputs = ", ".join(i.replace("prev.", "") + (" of the row above" if i.startswith("prev.") else "")
+                       for i in local.FORMULAS[q][0])
+    exp = expected[k]
+    return RootCause(q, table.cell(q, k), "unknown",
+                     f"{q}: expected {exp:.10g} from this row's {inputs}, got {_got(raw[k])!r}"
+                     if np.isfinite(exp) else f"{q}: got {_got(raw[k])!r}", _num(exp), _got(raw[k]), k)
+
+
+def grade_sheets(path: str, sheets: list[Sheet], config: SheetConfig, config_source: str) -> FileResult:
+    tables = [t for sheet in sheets for t in find_tables(sheet)]
+    labels = find_labels(sheets, tables)
+    by_title = {s.title: s for s in sheets}
+    result = FileResult(path)
+    for table in tables:
+        result.tables.append(grade_table(table, by_title[table.sheet], labels, tables, config, config_source))
+    return result
+
+
+__all__ = ["Cell", "Column", "FileResult", "RootCause", "TableResult", "cell_name", "grade_sheets"]

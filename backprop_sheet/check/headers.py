@@ -1,0 +1,87 @@
+"""What a student's header or label means: its text → one of our canonical quantity names.
+
+Canonical names are the keys of `layout.py` (`w1`…`w8`, `h1`, `a_h1`, …, `E_total`, `dE_dw1`…) plus the
+parameters `i1`, `i2`, `t1`, `t2`, `b1`, `b2`, the learning rate `eta` and the `iteration` counter.
+"""
+
+import re
+
+from backprop_sheet import network
+
+# The quantities a table is checked on, in the order a row is computed.
+CHECKED = network.WEIGHTS + network.FORWARD + network.GRADIENTS
+PARAMETERS = ("i1", "i2", "t1", "t2", "b1", "b2")
+
+# Patterns on the compact form of a text: lower case, without spaces, underscores, brackets, "*" and
+# "·". First match wins, so the more specific patterns come first.
+_PATTERNS = [
+    (r"(?:[∂δd](?:e|etotal|etot|err|error|loss)?/?[∂δd]|grad|gradient|∇|g|dw_?)w([1-8])", "dE_dw{}"),
+    (r"(?:de|∂e|δe)(?:total|tot)?(?:by|wrt)?w([1-8])", "dE_dw{}"),
+    (r"w([1-8])", "w{}"),
+    (r"(?:a|out|σ|sigma|sigmoid|sig|act|activated)h([12])", "a_h{}"),
+    (r"(?:net|z|in)?h([12])", "h{}"),
+    (r"(?:a|out|σ|sigma|sigmoid|sig|act|activated|y|pred)o([12])", "a_o{}"),
+    (r"(?:net|z|in)?o([12])", "o{}"),
+    (r"(?:e|error|loss|eo)([12])", "E{}"),
+    (r"(?:e|error|loss)?(?:total|tot|sum)|total(?:error|loss)|e|loss|error", "E_total"),
+    (r"(?:i|x|input|in)([12])", "i{}"),
+    (r"(?:t|target|tgt|y)([12])", "t{}"),
+    (r"(?:b|bias)([12])", "b{}"),
+    (r"η|eta|lr|l\.r\.?|learningrate(?:η|eta)?|alpha|α|rate", "eta"),
+    (r"iteration|iterations|iter|epoch|epochs|step|steps|sno\.?|s\.no\.?|no\.?|#|n|k|row|index|i", "iteration"),
+]
+_COMPILED = [(re.compile(pattern), name) for pattern, name in _PATTERNS]
+_DROP = str.maketrans("", "", " _()[]{}*·\t\n\r")
+_NOTE = re.compile(r"\s*[\(\[].*?[\)\]]|\s*[:=]\s*$")
+
+
+def compact(text: str) -> str:
+    return text.strip().lower().translate(_DROP).rstrip("=:")
+
+
+def canonical(text) -> str | None:
+    """The quantity a header or label names, or None."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 80:
+        return None
+    # Try the whole text first (σ(h1) needs its brackets' content), then without notes such as
+    # "t1 ( output of out_o1)", then its first word ("w1 new", "E_total loss").
+    stripped = _NOTE.sub("", text).strip()
+    first = stripped.split()[0] if stripped.split() else ""
+    for candidate in dict.fromkeys((text, stripped, first)):
+        key = compact(candidate)
+        for pattern, name in _COMPILED:
+            match = pattern.fullmatch(key)
+            if match:
+                return name.format(*match.groups())
+    return None
+
+
+_INLINE = re.compile(r"^(.*?)\s*[=:]\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+LABELLED = PARAMETERS + ("eta",)
+
+
+def label(text) -> tuple[str, float | None] | None:
+    """A parameter label: (key, None) for "η" or "t1 (target)", (key, value) for "η = 0.5"; else None.
+
+    Unlike a header, a label must be the whole text: "L.R. 0.1" above a column of errors is a title,
+    not the learning rate of the number below it.
+    """
+    if not isinstance(text, str) or not text.strip() or len(text) > 60:
+        return None
+    inline = _INLINE.match(text.strip())
+    if inline:
+        key = _whole(inline[1])
+        return (key, float(inline[2])) if key else None
+    key = _whole(text)
+    return (key, None) if key else None
+
+
+def _whole(text: str) -> str | None:
+    for candidate in dict.fromkeys((text, _NOTE.sub("", text).strip())):
+        key = compact(candidate)
+        for pattern, name in _COMPILED:
+            match = pattern.fullmatch(key)
+            if match:
+                name = name.format(*match.groups())
+                return name if name in LABELLED else None
+    return None
