@@ -87,3 +87,26 @@ def verify(path):
         click.echo("FAILED", err=True)
         raise SystemExit(1)
     click.echo("OK")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--config", "config_path", help="TOML file with the assignment's inputs, targets, weights and "
+              "biases: used where a workbook has no labelled value (default: the assignment's defaults).")
+@click.option("--json", "json_path", help="Also write every finding, per file and table, to this .json file.")
+@click.option("--csv", "csv_path", help="Also write one line per file, for a grade book, to this .csv file.")
+@click.option("--annotate", "annotate_dir", help="Write a copy of each submission into this folder, with the "
+              "root-cause cells highlighted and a Feedback sheet; the originals are never changed.")
+def check(files, config_path, json_path, csv_path, annotate_dir):
+    """Grade students' workbooks FILE... (.xlsx, .xlsm, .ods) in whatever layout they chose.
+
+    Exit status: 0 when every table of every file is right, 1 when any is not (or a file is
+    unreadable), 2 on bad usage.
+    """
+    from backprop_sheet.check.run import RecalcError, run
+    try:
+        results, text = run(list(files), config_path, json_path, csv_path, annotate_dir)
+    except (InputError, RecalcError) as error:
+        raise BadInput(str(error)) from None
+    click.echo(text, nl=False)
+    raise SystemExit(0 if all(r.status == "ok" for r in results) else 1)

@@ -1,0 +1,139 @@
+"""The grades as text (one block per file), JSON (everything) and CSV (one line per file)."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from backprop_sheet.check.grade import FileResult, TableResult
+from backprop_sheet.check.headers import CHECKED
+from backprop_sheet.output import atomic_write
+
+
+def _num(value) -> str:
+    return f"{value:.10g}" if isinstance(value, float) else repr(value)
+
+
+def _table_text(t: TableResult) -> list[str]:
+    table = t.table
+    verdict = "right" if t.ok else f"{len(t.root_causes)} root cause" + ("s" if len(t.root_causes) != 1 else "")
+    lines = [f"  table {table.where}: {table.rows} iterations, {verdict}"]
+    if t.learning_rate:
+        others = [f"{f.value:.6g} from {f.source}" for f in t.rates_found if f.source != t.learning_rate.source]
+        lines.append(f"    η = {t.learning_rate.value:g} from {t.learning_rate.source}"
+                     + (f" (also found: {'; '.join(others)})" if others else ""))
+    params = ", ".join(f"{k} = {f.value:g}" for k, f in t.parameters.items())
+    sources = sorted({f.source.split(",")[0] if f.source.startswith("column") else f.source
+                      for f in t.parameters.values()})
+    lines.append(f"    {params} (from {'; '.join(sources)})")
+    missing = [q for q, c in t.columns.items() if c.status == "missing"]
+    if missing:
+        lines.append(f"    missing columns: {', '.join(missing)}")
+    if table.unmapped:
+        lines.append(f"    other columns: {', '.join(table.unmapped)}")
+    for note in t.notes:
+        lines.append(f"    note: {note}")
+    for cause in t.root_causes:
+        detail = ""
+        if cause.diagnosis != "unknown" and cause.expected is not None:
+            detail = f" (expected {_num(cause.expected)}, got {_num(cause.got)})"
+        lines.append(f"    ✗ {cause.cell} {cause.quantity}: {cause.diagnosis}: {cause.message}{detail}")
+    wrong = [c for c in t.columns.values() if c.status in ("wrong", "constant")]
+    if wrong:
+        first = min(wrong, key=lambda c: (_row(c.first_wrong.cell) if c.first_wrong else 0, CHECKED.index(c.quantity)))
+        where = f"; first at {first.first_wrong.cell}" if first.first_wrong else ""
+        lines.append(f"    off the reference trajectory: {', '.join(c.quantity for c in wrong)}{where}")
+    return lines
+
+
+def _row(cell: str) -> int:
+    return int("".join(ch for ch in cell.rsplit("!", 1)[-1] if ch.isdigit()) or 0)
+
+
+def text(results: list[FileResult]) -> str:
+    lines = []
+    for result in results:
+        if result.error:
+            lines.append(f"{result.path}: unreadable: {result.error}")
+            continue
+        if not result.tables:
+            lines.append(f"{result.path}: no iteration table found (a header row naming w1…w8, h1, a_h1, …)")
+            continue
+        status = "OK" if result.status == "ok" else "MISTAKES"
+        lines.append(f"{result.path}: {status} ({len(result.tables)} table{'s' * (len(result.tables) != 1)})")
+        for table in result.tables:
+            lines += _table_text(table)
+    ok = sum(r.status == "ok" for r in results)
+    lines.append(f"{ok} of {len(results)} file{'s' * (len(results) != 1)} right")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(c) -> dict | None:
+    return None if c is None else {"cell": c.cell, "expected": c.expected, "got": c.got}
+
+
+def _table_json(t: TableResult) -> dict:
+    lr = t.learning_rate
+    return {
+        "sheet": t.table.sheet,
+        "range": t.table.where,
+        "rows": t.table.rows,
+        "ok": t.ok,
+        "learning_rate": None if lr is None else {"value": lr.value, "source": lr.source},
+        "learning_rates_found": [{"value": f.value, "source": f.source} for f in t.rates_found],
+        "parameters": {k: {"value": f.value, "source": f.source} for k, f in t.parameters.items()},
+        "quantities": {q: {"status": c.status, "first_wrong": _cell(c.first_wrong)} for q, c in t.columns.items()},
+        "unmapped": t.table.unmapped,
+        "missing": [q for q, c in t.columns.items() if c.status == "missing"],
+        "root_causes": [c.as_dict() for c in t.root_causes],
+        "notes": t.notes,
+    }
+
+
+def to_json(results: list[FileResult]) -> dict:
+    return {"files": [{
+        "path": r.path,
+        "status": r.status,
+        "error": r.error,
+        "first_mistake": r.root_causes[0].as_dict() if r.root_causes else None,
+        "tables": [_table_json(t) for t in r.tables],
+    } for r in results]}
+
+
+CSV_FIELDS = ("file", "status", "tables", "rows", "quantities_checked", "quantities_right", "score",
+              "root_causes", "first_cell", "first_quantity", "first_diagnosis", "diagnoses", "error")
+
+
+def csv_rows(results: list[FileResult]) -> list[dict]:
+    rows = []
+    for r in results:
+        columns = [c for t in r.tables for c in t.columns.values() if c.status != "missing"]
+        right = sum(c.status == "ok" for c in columns)
+        causes = r.root_causes
+        first = causes[0] if causes else None
+        rows.append({
+            "file": r.path, "status": r.status, "tables": len(r.tables),
+            "rows": sum(t.table.rows for t in r.tables),
+            "quantities_checked": len(columns), "quantities_right": right,
+            "score": f"{100 * right / len(columns):.1f}" if columns else "0.0",
+            "root_causes": len(causes),
+            "first_cell": first.cell if first else "", "first_quantity": first.quantity if first else "",
+            "first_diagnosis": first.diagnosis if first else "",
+            "diagnoses": ";".join(dict.fromkeys(c.diagnosis for c in causes)),
+            "error": r.error or "",
+        })
+    return rows
+
+
+def write_json(path: Path, results: list[FileResult]) -> None:
+    with atomic_write(path) as file:
+        file.write((json.dumps(to_json(results), indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode())
+
+
+def write_csv(path: Path, results: list[FileResult]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CSV_FIELDS)
+    writer.writeheader()
+    writer.writerows(csv_rows(results))
+    with atomic_write(path) as file:
+        file.write(buffer.getvalue().encode())
