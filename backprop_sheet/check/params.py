@@ -65,27 +65,29 @@ def find_labels(sheets: list[Sheet], tables: list[Table]) -> list[Label]:
     return labels
 
 
-def _distance(table: Table, lab: Label, others: list[Table]) -> float | None:
-    """How near a same-sheet label stands to a table; None where another table owns it."""
+def _distance(table: Table, lab: Label, others: list[Table]) -> tuple | None:
+    """How near a same-sheet label stands to a table (smaller is nearer); None where another table owns it."""
     if lab.sheet != table.sheet:
         return None
     for other in others:
         if other is not table and other.sheet == lab.sheet and other.header_row <= lab.row <= other.last_row:
             return None
+    lo, hi = min(table.columns.values()), max(table.columns.values())
+    across = 0 if lo <= lab.col <= hi else min(abs(lab.col - lo), abs(lab.col - hi))  # tables side by side
     if lab.row <= table.header_row:
         # above the header, and not above some other table that sits between
         if any(o is not table and o.sheet == table.sheet and lab.row < o.header_row < table.header_row
-               for o in others):
+               and min(o.columns.values()) <= lab.col <= max(o.columns.values()) for o in others):
             return None
-        return table.header_row - lab.row
-    return 1e6 + lab.row  # beside or below the table: only if nothing stands above it
+        return (0, across, table.header_row - lab.row)
+    return (1, across, lab.row)  # beside or below the table: only if nothing stands above it
 
 
 def nearest_label(key: str, table: Table, labels: list[Label], tables: list[Table]) -> Label | None:
-    same = [(d, lab) for lab in labels if lab.key == key
+    same = [(d, lab.col, lab) for lab in labels if lab.key == key
             and (d := _distance(table, lab, tables)) is not None]
     if same:
-        return min(same, key=lambda pair: (pair[0], pair[1].col))[1]
+        return min(same, key=lambda item: item[:2])[2]
     elsewhere = [lab for lab in labels if lab.key == key and lab.sheet != table.sheet]
     if len({lab.value for lab in elsewhere}) == 1:  # one value in the workbook: no doubt which
         return elsewhere[0]
