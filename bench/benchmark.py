@@ -20,14 +20,17 @@ from pathlib import Path
 import click
 import matplotlib
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import mnist  # noqa: F401 - first: it sets the OpenMP wait policy, which torch reads once, when it loads
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mnist import data as mnist_data
 from mnist.config import recipe
 from mnist.files import atomic_write, write_json
+from mnist.threads import set_threads
 from mnist.train import hardware, train
 
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
@@ -130,7 +133,10 @@ def save(runs: list[dict], device: str, tag: str, started: float) -> tuple[dict,
 @click.option("--seeds-for", multiple=True, metavar="MODEL=N",
               help="Fewer (or more) seeds for one model, e.g. seed=2 where its 20-epoch runs take too long.")
 @click.option("--tag", default="", help="Suffix for the output files, e.g. '_h100' for a GPU run.")
-def main(seeds, models, device, seeds_for, tag):
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="torch CPU threads [default: as `mnist train`: $OMP_NUM_THREADS, else one per usable CPU].")
+def main(seeds, models, device, seeds_for, tag, threads):
+    set_threads(threads)
     dataset = mnist_data.load()  # parsed and in memory before any clock starts
     per_model = {k: int(v) for k, v in (item.split("=") for item in seeds_for)}
     runs = []

@@ -16,13 +16,16 @@ from dataclasses import fields
 from pathlib import Path
 
 import click
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import mnist  # noqa: F401 - first: it sets the OpenMP wait policy, which torch reads once, when it loads
+
+# isort: split
 import candidates  # noqa: F401 - registers the candidate architectures
+import torch
 
 from mnist import data as mnist_data
-from mnist.config import TrainConfig, recipe
+from mnist.config import ConfigError, TrainConfig, recipe
 from mnist.train import (
     evaluate,
     load_checkpoint,
@@ -36,10 +39,28 @@ from mnist.train import (
 TYPES = {f.name: f.type for f in fields(TrainConfig)}
 
 
+class BadInput(click.ClickException):
+    """Bad input: one `Error: ...` line and exit status 2, as in the mnist command."""
+
+    exit_code = 2
+
+
+def boolean(value: str) -> bool:
+    if value.lower() not in ("1", "true", "0", "false"):
+        raise ValueError(value)
+    return value.lower() in ("1", "true")
+
+
 def parse(assignment: str) -> tuple[str, object]:
-    key, _, value = assignment.partition("=")
-    kind = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true"), "str": str}[TYPES[key]]
-    return key, kind(value)
+    """KEY=VALUE -> (key, value of the field's type); BadInput for an unknown key or a bad value."""
+    key, sep, value = assignment.partition("=")
+    if not sep or key not in TYPES:
+        raise BadInput(f"{assignment!r}: expected KEY=VALUE with KEY one of {', '.join(TYPES)}")
+    kind = {"int": int, "float": float, "bool": boolean, "str": str}[TYPES[key]]
+    try:
+        return key, kind(value)
+    except ValueError:
+        raise BadInput(f"{assignment!r}: {key} takes a {TYPES[key]}") from None
 
 
 def clean_train_accuracy(c: TrainConfig, checkpoint: Path, dataset: mnist_data.MNIST) -> float:
@@ -56,16 +77,24 @@ def clean_train_accuracy(c: TrainConfig, checkpoint: Path, dataset: mnist_data.M
 @click.argument("model")
 @click.argument("overrides", nargs=-1)
 @click.option("--seeds", default="1", help="Comma-separated seeds.")
-@click.option("--threads", type=int, default=0, help="torch threads (0: leave as is).")
+@click.option("--threads", type=click.IntRange(0), default=0, help="torch threads (0: leave as is).")
 @click.option("--val-split", type=int, default=10_000, help="Validation images held out of training.")
 @click.option("--device", default="cpu", show_default=True, help="Device to train on.")
 @click.option("--log", default="output/tuning.jsonl", show_default=True, help="JSON-lines file to append to.")
 def main(model, overrides, seeds, threads, val_split, device, log):
+    try:  # every config is built, and so validated, before any data is loaded
+        settings = dict(parse(a) for a in overrides)
+        configs = [recipe(model, **{"seed": int(s), "val_split": val_split, "device": device, **settings})
+                   for s in seeds.split(",")]
+    except ConfigError as e:
+        raise BadInput(str(e)) from None
+    except ValueError:
+        raise BadInput(f"--seeds: {seeds!r} is not a comma-separated list of whole numbers") from None
     if threads:
         torch.set_num_threads(threads)
     dataset = mnist_data.load()
-    for seed in [int(s) for s in seeds.split(",")]:
-        c = recipe(model, seed=seed, val_split=val_split, device=device, **dict(parse(a) for a in overrides))
+    for c in configs:
+        seed = c.seed
         with tempfile.TemporaryDirectory() as tmp:
             result = train(c, tmp, dataset, progress=False)
             train_accuracy = clean_train_accuracy(c, Path(tmp) / "last.pt", dataset)

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
+
+TRAIN_IMAGES = 60_000  # MNIST's training set
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("onecycle", "constant")
+
+
+class ConfigError(ValueError):
+    """A setting out of range; `field` names it, so that a CLI can name its own option."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field} {message}")
+        self.field, self.message = field, message
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,9 @@ class TrainConfig:
     device: str = "auto"  # "auto" (cuda, then mps, then cpu), or a torch device name
     channels_last: bool = True  # NHWC memory layout: faster convolutions on CPU
 
+    def __post_init__(self):
+        validate(self)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -42,6 +58,66 @@ class TrainConfig:
     def from_dict(cls, values: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _check(ok: bool, field: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(field, message)
+
+
+def validate(c: TrainConfig) -> None:
+    """Raise ConfigError naming the first setting of `c` that is out of range."""
+    from .models import MODELS  # here, not at the top: models imports torch
+
+    for f in fields(c):
+        value, kind = getattr(c, f.name), {"int": int, "float": (int, float), "bool": bool, "str": str}[f.type]
+        ok = isinstance(value, kind) and (f.type == "bool" or not isinstance(value, bool))
+        _check(ok, f.name, f"must be {f.type}, got {value!r}")
+        if f.type == "float":
+            _check(math.isfinite(value), f.name, f"must be a finite number, got {value}")
+    _check(c.model in MODELS, "model", f"must be one of {', '.join(MODELS)}, got {c.model!r}")
+    _check(c.optimizer in OPTIMIZERS, "optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {c.optimizer!r}")
+    _check(c.schedule in SCHEDULES, "schedule", f"must be one of {', '.join(SCHEDULES)}, got {c.schedule!r}")
+    for name in ("epochs", "batch_size", "lr", "div", "final_div", "param_budget", "eval_batch_size"):
+        _check(getattr(c, name) > 0, name, f"must be positive, got {getattr(c, name)}")
+    for name in ("weight_decay", "shift", "rotate", "val_split", "subset", "target_epochs"):
+        _check(getattr(c, name) >= 0, name, f"must be 0 or more, got {getattr(c, name)}")
+    for name in ("warmup", "momentum", "dropout", "ema", "label_smoothing", "scale"):
+        _check(0 <= getattr(c, name) < 1, name, f"must be in [0, 1), got {getattr(c, name)}")
+    _check(0 < c.target <= 100, "target", f"must be a percentage in (0, 100], got {c.target}")
+    _check(c.val_split < TRAIN_IMAGES, "val_split", f"must leave training images (at most {TRAIN_IMAGES - 1:,}), "
+           f"got {c.val_split:,}")
+    available = TRAIN_IMAGES - c.val_split
+    _check(c.subset <= available, "subset", f"must be at most the {available:,} training images, got {c.subset:,}")
+    training = c.subset or available
+    _check(c.batch_size <= training, "batch_size", f"must be at most the {training:,} training images, "
+           f"got {c.batch_size:,}")
+    problem = device_problem(c.device)
+    _check(problem is None, "device", problem or "")
+
+
+def device_problem(name: str) -> str | None:
+    """Why `name` is not a device this machine can train on, or None if it is."""
+    import torch
+
+    if name == "auto":
+        return None
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        return f"must be auto, cpu, cuda, cuda:N or mps, got {name!r}"
+    if device.type == "cpu":
+        return None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            return f"{name!r} is not available: this machine has no CUDA GPU (torch {torch.__version__})"
+        if (device.index or 0) >= torch.cuda.device_count():
+            return f"{name!r} is not available: this machine has {torch.cuda.device_count()} CUDA GPU(s)"
+        return None
+    if device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        return None if mps is not None and mps.is_available() else f"{name!r} is not available on this machine"
+    return f"must be auto, cpu, cuda, cuda:N or mps, got {name!r}"
 
 
 # Per-model default recipes. tiny and fast were chosen on a validation split (10,000 images held out

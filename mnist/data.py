@@ -134,6 +134,9 @@ def sources(data_dir: str | Path | None = None) -> list[tuple[str, Callable[[Pat
 def fetch(cache: str | Path | None = None, data_dir: str | Path | None = None,
           log: Callable[[str], None] = lambda message: None) -> Path:
     """Make sure the four verified IDX files are in the cache folder; return that folder."""
+    folder = data_dir or os.environ.get(DATA_DIR_ENV)
+    if folder and not Path(folder).is_dir():  # a folder the user named must exist: never silently skipped
+        raise DataError(f"{folder} (given by --data-dir or ${DATA_DIR_ENV}) is not a folder")
     root = cache_dir(cache)
     try:
         root.mkdir(parents=True, exist_ok=True)

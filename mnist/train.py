@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -21,10 +21,20 @@ from .models import Net, build, count_parameters
 from .plot import plot_curves
 
 VALIDATION_SPLIT_SEED = 0  # the held-out validation images are the same whatever the training seed
+RUN_FILES = ("last.pt", "best.pt", "metrics.json", "config.json", "curves.png")  # what a run writes
 
 
 class TrainingError(Exception):
     """Training cannot start or cannot go on (bad checkpoint, NaN loss, ...)."""
+
+
+class ResumeMismatch(TrainingError):
+    """--resume with settings other than the run's: `differences` holds (field, the run's value, the new value)."""
+
+    def __init__(self, path: Path, differences: list[tuple[str, object, object]]):
+        listed = "; ".join(f"{name}: {was!r} in the run, {now!r} now" for name, was, now in differences)
+        super().__init__(f"{path} was made with different settings ({listed}); resume with the run's settings")
+        self.path, self.differences = path, differences
 
 
 @dataclass
@@ -186,15 +196,20 @@ def load_checkpoint(path: str | Path) -> dict:
         raise TrainingError(f"checkpoint {path} does not exist")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        TrainConfig.from_dict(state["config"])
+        checkpoint_config(state)
         state["model"], state["epoch"]
     except Exception as e:  # noqa: BLE001 -- whatever torch.load or a missing key raises
         raise TrainingError(f"checkpoint {path} is corrupt or not a checkpoint of this tool ({type(e).__name__})")
     return state
 
 
+def checkpoint_config(state: dict) -> TrainConfig:
+    """The config a checkpoint was trained with, its device set to cpu: a GPU run's weights load anywhere."""
+    return TrainConfig.from_dict({**state["config"], "device": "cpu"})
+
+
 def model_from_checkpoint(state: dict) -> tuple[Net, TrainConfig]:
-    c = TrainConfig.from_dict(state["config"])
+    c = checkpoint_config(state)
     model = build(c.model, dropout=c.dropout)
     try:
         model.load_state_dict(state["model"])
@@ -203,14 +218,50 @@ def model_from_checkpoint(state: dict) -> tuple[Net, TrainConfig]:
     return model, c
 
 
+def run_files(out: str | Path) -> list[Path]:
+    """The files of a run that are already in `out`."""
+    return [Path(out) / name for name in RUN_FILES if (Path(out) / name).exists()]
+
+
+def check_new_run(out: str | Path, overwrite: bool = False) -> None:
+    """Raise TrainingError if a new run in `out` would overwrite another run's files (unless `overwrite`)."""
+    if (existing := run_files(out)) and not overwrite:
+        raise TrainingError(f"{out} already holds a run ({', '.join(p.name for p in existing)}); continue it "
+                            "with --resume, replace it with --overwrite, or choose another --out")
+
+
+def resume_state(out: str | Path, c: TrainConfig) -> dict:
+    """The last checkpoint of the run in `out`, checked to have been made with the settings `c`."""
+    path = Path(out) / "last.pt"
+    if not path.is_file():
+        raise TrainingError(f"cannot resume: {path} does not exist (a run writes it at the end of its first "
+                            "epoch); start the run without --resume")
+    state = load_checkpoint(path)
+    defaults = {f.name: f.default for f in fields(TrainConfig)}  # settings added since the run was made
+    saved = {**defaults, **state["config"]}
+    differences = [(name, saved[name], now) for name, now in c.to_dict().items() if saved[name] != now]
+    if differences:
+        raise ResumeMismatch(path, differences)
+    return state
+
+
 # ----------------------------------------------------------------------------- the loop
 
 
 def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume: bool = False,
-          test_subset: int = 0, progress: bool = True,
+          overwrite: bool = False, test_subset: int = 0, progress: bool = True,
           on_epoch_end: Callable[[dict, Result], None] = lambda record, result: None) -> Result:
-    """Train `c.model` per `c`, writing checkpoints, metrics and a plot into `out`. Returns the Result."""
+    """Train `c.model` per `c`, writing checkpoints, metrics and a plot into `out`. Returns the Result.
+
+    A new run refuses a folder that holds another run's files, unless `overwrite` (which deletes them first);
+    `resume` continues the run in `out` from its last checkpoint.
+    """
     out = Path(out)
+    state = resume_state(out, c) if resume else None
+    if not resume:
+        check_new_run(out, overwrite)
+        for path in run_files(out):  # only with overwrite: never a mix of two runs' files
+            path.unlink()
     out.mkdir(parents=True, exist_ok=True)
     device = select_device(c.device)
     torch.manual_seed(c.seed)  # weights and dropout
@@ -220,10 +271,7 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
     ema = AveragedModel(model, multi_avg_fn=ema_update(c.ema), use_buffers=True) if c.ema else None
     result = Result(c, count_parameters(model))
     start_epoch = 1
-    if resume:
-        state = load_checkpoint(out / "last.pt")
-        if TrainConfig.from_dict(state["config"]) != c:
-            raise TrainingError(f"{out / 'last.pt'} was made with a different config; resume with the same options")
+    if state is not None:
         model.load_state_dict(state["trained"] if ema is not None else state["model"])
         if ema is not None:
             ema.load_state_dict(state["ema"])
@@ -232,7 +280,6 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
         torch.set_rng_state(state["torch_rng"])
         result.epochs = list(state["epochs"])
         start_epoch = state["epoch"] + 1
-    write_json(out / "config.json", c.to_dict())
 
     split = make_split(dataset, c, device, test_subset)
     n = len(split.train_labels)
@@ -284,6 +331,8 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
         }
         best_before = max(result.accuracies, default=-1.0)
         result.epochs.append(record)
+        if epoch == start_epoch:  # written with the first checkpoint: a run stopped before it leaves no files
+            write_json(out / "config.json", c.to_dict())
         save_checkpoint(out / "last.pt", model, optimizer, c, epoch, result.epochs, gen, ema)
         if record["test_accuracy"] > best_before:
             save_checkpoint(out / "best.pt", model, optimizer, c, epoch, result.epochs, gen, ema)

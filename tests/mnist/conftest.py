@@ -25,3 +25,18 @@ def dataset() -> mnist_data.MNIST:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory, dataset):
+    """The fast model trained for two epochs on 8,000 real images, through the CLI."""
+    from mnist.cli import main
+
+    out = tmp_path_factory.mktemp("run") / "fast"
+    result = CliRunner().invoke(main, ["train", "--model", "fast", "--epochs", "2", "--batch-size", "64", "--out",
+                                       str(out), "--quiet", "--subset", "8000", "--target", "50"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Test set: Average loss:" in result.output and "Accuracy:" in result.output
+    assert "Target 50.00%" in result.output and "MET" in result.output
+    return out / "last.pt"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ from mnist import train as train_module
 from mnist.config import TrainConfig, recipe
 from mnist.train import (
     Result,
+    ResumeMismatch,
     TrainingError,
     evaluate,
     load_checkpoint,
@@ -63,8 +65,33 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(dataset, tmp_path)
 def test_resume_refuses_a_different_config(dataset, tmp_path):
     c = recipe("tiny", subset=500, device="cpu", epochs=1)
     train(c, tmp_path, dataset, test_subset=500, progress=False)
-    with pytest.raises(TrainingError, match="different config"):
+    with pytest.raises(ResumeMismatch, match="different settings") as raised:
         train(TrainConfig(**{**c.to_dict(), "lr": 0.5}), tmp_path, dataset, resume=True, progress=False)
+    assert raised.value.differences == [("lr", c.lr, 0.5)]
+
+
+def test_a_new_run_never_writes_over_another(dataset, tmp_path):
+    c = recipe("fast", subset=500, device="cpu", epochs=1, batch_size=100)
+    train(c, tmp_path, dataset, test_subset=500, progress=False)
+    before = (tmp_path / "best.pt").read_bytes()
+    with pytest.raises(TrainingError, match="already holds a run"):
+        train(replace(c, seed=2), tmp_path, dataset, test_subset=500, progress=False)
+    assert (tmp_path / "best.pt").read_bytes() == before
+    (tmp_path / "curves.png").unlink()
+    train(replace(c, seed=2), tmp_path, dataset, test_subset=500, progress=False, overwrite=True)
+    assert (tmp_path / "best.pt").read_bytes() != before
+    assert load_checkpoint(tmp_path / "best.pt")["config"]["seed"] == 2
+
+
+def test_a_run_stopped_in_its_first_epoch_leaves_no_files(dataset, tmp_path, monkeypatch):
+    def stop(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "augment", stop)
+    with pytest.raises(KeyboardInterrupt):
+        train(recipe("fast", subset=500, device="cpu", epochs=1, batch_size=100), tmp_path / "run", dataset,
+              progress=False)
+    assert list((tmp_path / "run").iterdir()) == []  # a new run may start there: nothing to overwrite
 
 
 def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(dataset, tmp_path, monkeypatch):

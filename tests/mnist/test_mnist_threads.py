@@ -1,0 +1,68 @@
+"""The thread default: the OpenMP spin setting reaches the environment before torch loads (unless the user
+chose their own), and the thread count leaves out the CPUs other programs keep busy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from mnist import threads
+
+
+def environment_after_importing_the_cli(**env) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in threads.USER_SETTINGS}
+    code = ("import os, mnist.cli, torch; "
+            "print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))")
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
+                         check=True).stdout.split()
+    return dict(zip(["GOMP_SPINCOUNT", "OMP_WAIT_POLICY"], out))
+
+
+def test_the_spin_count_is_set_before_torch_loads():
+    assert environment_after_importing_the_cli() == {"GOMP_SPINCOUNT": threads.OPENMP_ENV["GOMP_SPINCOUNT"],
+                                                     "OMP_WAIT_POLICY": "None"}
+
+
+def test_a_users_own_wait_policy_wins():
+    assert environment_after_importing_the_cli(OMP_WAIT_POLICY="ACTIVE") == {"GOMP_SPINCOUNT": "None",
+                                                                              "OMP_WAIT_POLICY": "ACTIVE"}
+    assert environment_after_importing_the_cli(GOMP_SPINCOUNT="5")["GOMP_SPINCOUNT"] == "5"
+
+
+@pytest.mark.parametrize("busy, usable, expected", [(0.0, 2, 2), (0.9, 2, 1), (1.6, 2, 1), (3.0, 2, 1),
+                                                    (0.2, 8, 8), (2.6, 8, 5)])
+def test_the_default_leaves_out_the_busy_cpus(monkeypatch, busy, usable, expected):
+    monkeypatch.setattr(threads, "busy_cpus", lambda: busy)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: usable)
+    assert threads.default_threads() == expected
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="needs /proc/stat")
+def test_a_busy_loop_in_another_process_is_seen():
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        assert threads.busy_cpus(0.5) >= 0.7  # at least the hog's core (more if the machine is busier)
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+def test_threads_given_are_used_and_omp_num_threads_is_respected(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        assert threads.set_threads(1) == 1
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        monkeypatch.setattr(threads, "default_threads", lambda: pytest.fail("OMP_NUM_THREADS was ignored"))
+        assert threads.set_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_usable_cpus_follow_the_affinity_mask():
+    if hasattr(os, "sched_getaffinity"):
+        assert threads.usable_cpus() == len(os.sched_getaffinity(0))
+    assert threads.usable_cpus() >= 1
