@@ -281,8 +281,8 @@ SPECS = [
          templates={"dE_dw5": "({a_o1}-{t1})*{a_o1}*{a_h1}"}),
     Spec("mistake_hidden_slope", (("dE_dw1", "sigmoid_slope_missing", "'lr 0.5'!U6"),),
          templates={"dE_dw1": _hidden(1, 1, "w5", "w7", "{a_h1}")}),
-    Spec("mistake_sequential_update", tuple((f"dE_dw{n}", "sequential_update", f"'Training'!{c}7")
-                                            for n, c in zip(range(1, 5), ("Y", "Z", "AA", "AB"))),
+    Spec("mistake_sequential_update", tuple((f"dE_dw{n}", "sequential_update", f"'Training'!{c}{row}")
+                                            for n, c in zip(range(1, 5), ("Y", "Z", "AA", "AB")) for row in (7, 27)),
          rates=(0.5, 1.0), layout="stacked", params="columns", title="Training", origin=(6, 2),
          templates=SEQUENTIAL),
     Spec("mistake_update_sign", (("w2", "update_sign", "'lr 0.5'!C7"),), headers=HEADERS_E,
