@@ -61,28 +61,37 @@ def generate(out, learning_rates, iterations, config_path, plot):
 
 @main.command()
 @click.argument("path")
-def verify(path):
-    """Recalculate PATH in LibreOffice and compare every computed cell with the numpy reference."""
+@click.option("--engine", type=click.Choice(["libreoffice", "gnumeric"]), default="libreoffice", show_default=True,
+              help="The spreadsheet engine that recalculates the workbook (soffice or ssconvert on PATH).")
+def verify(path, engine):
+    """Recalculate PATH in a spreadsheet engine and compare every computed cell with the numpy reference."""
     from backprop_sheet.recalc import RecalcError
+    from backprop_sheet.verify import tolerance_text
     from backprop_sheet.verify import verify as run
     try:
-        report = run(path)
+        report = run(path, engine=engine)
     except InputError as error:
         raise BadInput(str(error)) from None
     except RecalcError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"compared {report.cells:,} computed cells")
+    if report.problems:  # the structure is wrong: the cell-by-cell comparison would only bury it
+        for line in report.problems:
+            click.echo(f"structure: {line}")
+        click.echo("FAILED", err=True)
+        raise SystemExit(1)
+    click.echo(f"compared {report.cells:,} computed cells ({engine}) with the numpy reference")
     where = f" at {report.worst_cell}" if report.worst_cell else ""
-    click.echo(f"largest absolute difference: {report.max_abs_diff:.3g}{where} (tolerance {report.tolerance:g})")
+    click.echo(f"largest difference: {report.max_scaled_diff:.3g} of max(1, |expected|){where}; "
+               f"largest absolute difference {report.max_abs_diff:.3g}")
+    click.echo(f"tolerance: {tolerance_text(report.tolerance)}")
     for title, lines in (("error cells", report.error_cells), ("mismatches", report.mismatches),
-                         ("constants where a formula belongs", report.constant_cells),
-                         ("problems", report.problems)):
+                         ("constants where a formula belongs", report.constant_cells)):
         if lines:
-            click.echo(f"{title}: {len(lines)}")
+            click.echo(f"{title}: {len(lines):,}")
             for line in lines[:20]:
                 click.echo(f"  {line}")
             if len(lines) > 20:
-                click.echo(f"  … and {len(lines) - 20} more")
+                click.echo(f"  … and {len(lines) - 20:,} more")
     if not report.ok:
         click.echo("FAILED", err=True)
         raise SystemExit(1)

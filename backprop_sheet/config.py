@@ -75,6 +75,8 @@ def from_mapping(values: dict, base: SheetConfig | None = None) -> SheetConfig:
         raise InputError(f"unknown config key {unknown[0]!r} (known: {', '.join(FIELDS)})")
     current = {name: getattr(base or SheetConfig(), name) for name in FIELDS}
     for name, value in values.items():
+        if name == "learning_rates" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = [value]  # `learning_rates = 0.5`: one rate
         if name != "iterations" and isinstance(value, list):
             _check_numbers(name, value, len(value))
             value = tuple(float(v) for v in value)

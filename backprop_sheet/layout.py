@@ -142,11 +142,15 @@ COLUMNS = (
 COLUMN = {c.key: c for c in COLUMNS}
 GRADIENT_COLUMNS = tuple(c for c in COLUMNS if c.factors)
 
-# Learning-rate sheets: the rate in B1, group bands, headers, then one row per iteration.
+# Learning-rate sheets: the rate in B1, the chart above the table (visible when the sheet opens), then
+# group bands, headers and one row per iteration. The panes freeze below the headers.
 RATE_CELL = (1, 2)  # (row, column) of the sheet's own `=eta_k`
-GROUP_ROW = 2
-HEADER_ROW = 3
-FIRST_ROW = 4
+CHART_ROW = 2  # the chart's top-left cell is in column A of this row
+CHART_ROWS = 15  # rows the chart covers
+CHART_COLUMNS = 8  # columns it spans, from A
+GROUP_ROW = CHART_ROW + CHART_ROWS
+HEADER_ROW = GROUP_ROW + 1
+FIRST_ROW = HEADER_ROW + 1
 MAX_ITERATIONS = EXCEL_MAX_ROWS - FIRST_ROW + 1
 
 
@@ -228,22 +232,66 @@ class Linked:
     iteration: int  # 1-based
 
 
-# Summary sheet: a table with one row per learning rate, headed at SUMMARY_HEADER_ROW.
-SUMMARY_HEADER_ROW = 3
-SUMMARY_HEADERS = ("learning rate η", "sheet", "E_total at iteration 1", "E_total at iteration {n}")
+@dataclass(frozen=True)
+class Label:
+    """A text cell that names a learning rate: a formula, so that it follows the Parameters sheet."""
+    row: int
+    col: int
+    prefix: str  # the text before the rate
+    rate: int  # 0-based
+
+    @property
+    def formula(self) -> str:
+        return f'="{self.prefix}"&{rate_name(self.rate)}'
+
+    def text(self, rate: float) -> str:
+        """What the formula shows: spreadsheets join a number to text with up to 15 significant digits."""
+        return self.prefix + number_text(rate)
+
+
+def number_text(value: float) -> str:
+    text = f"{value:.15g}".replace("e", "E")
+    mantissa, _, exponent = text.partition("E")
+    return mantissa + ("E" + exponent[0] + exponent[1:].lstrip("0").rjust(2, "0") if exponent else "")
+
+
+# Summary sheet: a table with one row per learning rate, headed at SUMMARY_HEADER_ROW, the chart below it.
+SUMMARY_HEADER_ROW = 4
+SUMMARY_HEADERS = ("learning rate η", "legend", "sheet tab", "E_total at iteration 1", "E_total at iteration {n}")
+SUMMARY_WIDTHS = (16, 14, 12, 24, 24)
+SUMMARY_LABEL_COL = 2  # the legend text of each rate: the chart's series names
+SUMMARY_TAB_COL = 3
+SUMMARY_CHART_ROWS = 20  # the chart spans the table's columns and this many rows below it
+
+
+def summary_row(k: int) -> int:
+    return SUMMARY_HEADER_ROW + 1 + k
+
+
+def summary_chart_row(rates: int) -> int:
+    return summary_row(rates) + 1
 
 
 def summary_cells(titles: list[str], iterations: int) -> list[Linked]:
     cells = []
     for k, title in enumerate(titles):
-        row = SUMMARY_HEADER_ROW + 1 + k
+        row = summary_row(k)
         e_total = f"{quote_sheet(title)}!${letter('E_total')}$"
         cells += [
             Linked(row, 1, f"={rate_name(k)}", "eta", k, 1),
-            Linked(row, 3, f"={e_total}{data_row(1)}", "E_total", k, 1),
-            Linked(row, 4, f"={e_total}{data_row(iterations)}", "E_total", k, iterations),
+            Linked(row, 4, f"={e_total}{data_row(1)}", "E_total", k, 1),
+            Linked(row, 5, f"={e_total}{data_row(iterations)}", "E_total", k, iterations),
         ]
     return cells
+
+
+def summary_labels(rates: int) -> list[Label]:
+    return [Label(summary_row(k), SUMMARY_LABEL_COL, "η = ", k) for k in range(rates)]
+
+
+def legend_ref(k: int) -> str:
+    """The cell holding the k-th rate's legend text (the Summary's label column)."""
+    return f"{quote_sheet(SUMMARY_SHEET)}!${column_letter(SUMMARY_LABEL_COL)}${summary_row(k)}"
 
 
 # Derivation sheet: one row per gradient column; factor values are taken from iteration 1 of the
@@ -251,6 +299,7 @@ def summary_cells(titles: list[str], iterations: int) -> list[Linked]:
 DERIVATION_HEADER_ROW = 4
 DERIVATION_HEADERS = ("gradient", "chain rule", "factor 1", "factor 2", "factor 3",
                       "factor 1 value", "factor 2 value", "factor 3 value", "product", "on the sheet")
+DERIVATION_WIDTHS = (14, 30, 34, 22, 14, 14, 14, 14, 12, 12)  # characters; the text columns wrap
 FACTOR_VALUE_COL = 6  # F: first of the value columns
 
 
@@ -266,6 +315,11 @@ def derivation_cells(first_title: str) -> list[Linked]:
         cells.append(Linked(row, FACTOR_VALUE_COL + 4,
                             f"={quote_sheet(first_title)}!{letter(column.key)}{data_row(1)}", column.key, 0, 1))
     return cells
+
+
+def derivation_columns_row() -> int:
+    """The heading row of the derivation sheet's table of columns, two rows below the gradients."""
+    return DERIVATION_HEADER_ROW + len(GRADIENT_COLUMNS) + 2
 
 
 def column_docs(eta: str) -> list[tuple[str, str, str, str]]:

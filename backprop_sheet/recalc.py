@@ -1,4 +1,4 @@
-"""Recalculating workbooks in LibreOffice, headless: the independent spreadsheet engine."""
+"""Recalculating workbooks headless in LibreOffice or Gnumeric: the independent spreadsheet engines."""
 
 import shutil
 import subprocess
@@ -17,7 +17,7 @@ _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 class RecalcError(RuntimeError):
-    """LibreOffice is missing or did not produce a recalculated file."""
+    """The engine is missing or did not produce a recalculated file."""
 
 
 def find_soffice() -> str:
@@ -58,3 +58,41 @@ def recalculate(paths: list[Path], outdir: Path, timeout: float = 600) -> list[P
         raise RecalcError(f"LibreOffice failed (exit {run.returncode}) on {', '.join(missing) or 'its input'}"
                           + (f": {detail[-1]}" if detail else ""))
     return results
+
+
+def find_ssconvert() -> str:
+    ssconvert = shutil.which("ssconvert")
+    if ssconvert is None:
+        raise RecalcError("Gnumeric's 'ssconvert' is not on PATH; verify --engine gnumeric needs it "
+                          "(Debian/Ubuntu: apt-get install gnumeric)")
+    return ssconvert
+
+
+def recalculate_gnumeric(paths: list[Path], outdir: Path, timeout: float = 600) -> list[Path]:
+    """Recalculate every workbook in Gnumeric (`ssconvert --recalc`, one run per file; it starts fast)."""
+    ssconvert = find_ssconvert()
+    results = []
+    for path in map(Path, paths):
+        result = Path(outdir) / path.name
+        if result.resolve() == path.resolve():
+            raise ValueError("the recalculated copies need a folder other than the originals'")
+        result.unlink(missing_ok=True)
+        command = [ssconvert, "--recalc", "--export-type=Gnumeric_Excel:xlsx2", str(path), str(result)]
+        try:
+            run = subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RecalcError(f"Gnumeric did not finish within {timeout:.0f} s") from None
+        if run.returncode != 0 or not result.exists():
+            detail = (run.stderr or run.stdout).strip().splitlines()
+            raise RecalcError(f"Gnumeric failed (exit {run.returncode}) on {path.name}"
+                              + (f": {detail[-1]}" if detail else ""))
+        results.append(result)
+    return results
+
+
+def recalculate_with(engine: str, paths: list[Path], outdir: Path, timeout: float = 600) -> list[Path]:
+    """Recalculate in the named engine: "libreoffice" or "gnumeric"."""
+    engines = {"libreoffice": recalculate, "gnumeric": recalculate_gnumeric}
+    if engine not in engines:
+        raise ValueError(f"unknown engine {engine!r} (known: {', '.join(engines)})")
+    return engines[engine](paths, outdir, timeout)

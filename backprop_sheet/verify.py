@@ -8,23 +8,35 @@ from pathlib import Path
 import numpy as np
 
 from backprop_sheet import layout as L
-from backprop_sheet import network
+from backprop_sheet import reference as R
 from backprop_sheet.config import InputError
-from backprop_sheet.recalc import recalculate
+from backprop_sheet.recalc import recalculate_with
 from backprop_sheet.workbook import read_grids
 
-TOLERANCE = 1e-9  # largest absolute difference accepted between LibreOffice and numpy
+TOLERANCE = 1e-9  # accepted |got − expected| per unit of max(1, |expected|): relative for large values
+ENGINES = ("libreoffice", "gnumeric")
+
+
+def tolerance_text(tolerance: float) -> str:
+    return f"|got − expected| ≤ {tolerance:g} · max(1, |expected|)"
+
+
+def number(value) -> str:
+    """A value as a user reads it: a plain float, never np.float64(…)."""
+    return repr(float(value)) if isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) \
+        else repr(value)
 
 
 @dataclass
 class Report:
     cells: int = 0  # computed cells compared
     max_abs_diff: float = 0.0
-    worst_cell: str = ""  # where max_abs_diff was found
+    max_scaled_diff: float = 0.0  # the largest |got − expected| / max(1, |expected|)
+    worst_cell: str = ""  # where max_scaled_diff was found
     mismatches: list[str] = field(default_factory=list)  # "cell: got …, expected …"
     error_cells: list[str] = field(default_factory=list)  # "cell: #NUM!"
     constant_cells: list[str] = field(default_factory=list)  # cells that should hold a formula but don't
-    problems: list[str] = field(default_factory=list)  # missing sheets, wrong row counts
+    problems: list[str] = field(default_factory=list)  # structure: missing sheets, wrong row counts
     tolerance: float = TOLERANCE
 
     @property
@@ -77,12 +89,13 @@ def read_parameters(grid: list[tuple]) -> Found:
 def reference(found: Found) -> dict[str, np.ndarray]:
     """Every reference quantity as (iterations, rates), parameters included for the derivation cells."""
     v = found.values
-    trajectory = network.train([v[f"w{n}_init"] for n in range(1, 9)], (v["i1"], v["i2"]), (v["t1"], v["t2"]),
-                               (v["b1"], v["b2"]), found.learning_rates, found.iterations)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing reference fails its cells below
+        trajectory = R.train([v[f"w{n}_init"] for n in range(1, 9)], (v["i1"], v["i2"]), (v["t1"], v["t2"]),
+                             (v["b1"], v["b2"]), found.learning_rates, found.iterations)
     shape = (found.iterations, len(found.learning_rates))
     iteration = np.broadcast_to(np.arange(1.0, found.iterations + 1)[:, None], shape)
     eta = np.broadcast_to(np.asarray(found.learning_rates), shape)
-    params = {key: np.full(shape, value) for key, value in v.items()}
+    params = {key: np.broadcast_to(value, shape) for key, value in v.items()}
     return trajectory | params | {"iteration": iteration, "eta": eta}
 
 
@@ -91,23 +104,42 @@ class _Checker:
         self.values, self.formulas = values, formulas
         self.report = Report(tolerance=tolerance)
 
+    def _formula(self, title: str, row: int, col: int) -> None:
+        formula = _at(self.formulas[title], row, col)
+        if not (isinstance(formula, str) and formula.startswith("=")):
+            self.report.constant_cells.append(f"{_name(title, row, col)}: {number(formula)}")
+
     def check(self, title: str, row: int, col: int, expected: float) -> None:
         report, where = self.report, _name(title, row, col)
         report.cells += 1
-        formula = _at(self.formulas[title], row, col)
-        if not (isinstance(formula, str) and formula.startswith("=")):
-            report.constant_cells.append(f"{where}: {formula!r}")
+        self._formula(title, row, col)
         got = _at(self.values[title], row, col)
         if _is_error(got):
             return  # listed by the error scan
         if isinstance(got, bool) or not isinstance(got, (int, float)):
-            report.mismatches.append(f"{where}: got {got!r}, expected {expected!r}")
+            report.mismatches.append(f"{where}: got {number(got)}, expected {number(expected)}")
             return
         diff = abs(got - expected)
-        if diff > report.max_abs_diff:
-            report.max_abs_diff, report.worst_cell = diff, where
-        if not diff <= report.tolerance:  # NaN (a non-finite reference) fails too
-            report.mismatches.append(f"{where}: got {got!r}, expected {expected!r}")
+        scaled = diff / max(1.0, abs(expected))
+        report.max_abs_diff = max(report.max_abs_diff, diff)
+        if scaled > report.max_scaled_diff:
+            report.max_scaled_diff, report.worst_cell = scaled, where
+        if not scaled <= report.tolerance:  # NaN (a non-finite reference) fails too
+            report.mismatches.append(f"{where}: got {number(got)}, expected {number(expected)}")
+
+    def check_label(self, title: str, label: L.Label, rate: float) -> None:
+        """A label's text: its prefix, then a number equal to the rate (as the engine writes it)."""
+        self.report.cells += 1
+        self._formula(title, label.row, label.col)
+        got = _at(self.values[title], label.row, label.col)
+        try:
+            # Engines join a number to text with 15 significant digits.
+            ok = got.startswith(label.prefix) and abs(float(got.removeprefix(label.prefix)) - rate) <= 1e-14 * rate
+        except (AttributeError, ValueError):
+            ok = False
+        if not ok and not _is_error(got):
+            self.report.mismatches.append(f"{_name(title, label.row, label.col)}: got {number(got)}, "
+                                          f"expected {label.text(rate)!r}")
 
     def scan_errors(self) -> None:
         for title, grid in self.values.items():
@@ -116,46 +148,67 @@ class _Checker:
                                             if _is_error(v)]
 
 
+def _rate_titles(values: dict[str, list[tuple]]) -> list[str]:
+    return [t for t in values if t not in (L.SUMMARY_SHEET, L.PARAMETERS_SHEET, L.DERIVATION_SHEET)]
+
+
+def structure(values: dict[str, list[tuple]], found: Found) -> list[str]:
+    """What is missing or the wrong size: checked first, since any of it makes every cell check moot."""
+    problems = [f"the {title!r} sheet is missing" for title in (L.SUMMARY_SHEET, L.DERIVATION_SHEET)
+                if title not in values]
+    titles = _rate_titles(values)
+    if len(titles) != len(found.learning_rates):
+        problems.append(f"the Parameters sheet has {len(found.learning_rates)} learning rates but the workbook "
+                        f"has {len(titles)} learning-rate sheets ({', '.join(map(repr, titles)) or 'none'})")
+    for title in titles:
+        grid, last = values[title], L.data_row(found.iterations)
+        if len(grid) < last:
+            problems.append(f"sheet {title!r} has {max(len(grid) - L.FIRST_ROW + 1, 0):,} iteration rows, "
+                            f"the Parameters sheet says {found.iterations:,}")
+        elif any(v is not None for row in grid[last:] for v in row[:len(L.COLUMNS)]):
+            problems.append(f"sheet {title!r} has rows after iteration {found.iterations:,}")
+    return problems
+
+
 def compare(original: Path, recalculated: Path, tolerance: float = TOLERANCE) -> Report:
-    """Compare every computed cell of `recalculated` with the reference; `original` shows the formulas."""
+    """Compare every computed cell of `recalculated` with the reference; `original` shows the formulas.
+
+    A structural problem is reported alone: its follow-on mismatches would only bury it.
+    """
     values, formulas = read_grids(recalculated), read_grids(original, formulas=True)
     if L.PARAMETERS_SHEET not in values:
         raise InputError(f"{str(original)!r} has no {L.PARAMETERS_SHEET!r} sheet: not a backprop-sheet workbook")
     found = read_parameters(values[L.PARAMETERS_SHEET])
-    expected = reference(found)
     checker = _Checker(values, formulas, tolerance)
     report = checker.report
-    titles = [t for t in values if t not in (L.SUMMARY_SHEET, L.PARAMETERS_SHEET, L.DERIVATION_SHEET)]
-    if len(titles) != len(found.learning_rates):
-        report.problems.append(f"{len(found.learning_rates)} learning rates but {len(titles)} learning-rate sheets")
-        titles = titles[:len(found.learning_rates)]
+    report.problems = structure(values, found)
+    if report.problems:
+        return report
+    expected = reference(found)
+    titles = _rate_titles(values)
     for k, title in enumerate(titles):
         checker.check(title, *L.RATE_CELL, found.learning_rates[k])
         for c, column in enumerate(L.COLUMNS, start=1):
             for n, value in enumerate(expected[column.key][:, k]):
                 checker.check(title, L.data_row(n + 1), c, value)
-        extra = len(values[title]) - L.data_row(found.iterations)
-        if extra > 0 and any(v is not None for row in values[title][-extra:] for v in row[:len(L.COLUMNS)]):
-            report.problems.append(f"sheet {title!r} has rows after iteration {found.iterations}")
     linked = {L.SUMMARY_SHEET: L.summary_cells(titles, found.iterations),
-              L.DERIVATION_SHEET: L.derivation_cells(titles[0]) if titles else []}
+              L.DERIVATION_SHEET: L.derivation_cells(titles[0])}
     for title, cells in linked.items():
-        if title not in values:
-            report.problems.append(f"the {title!r} sheet is missing")
-            continue
         for cell in cells:
             checker.check(title, cell.row, cell.col, expected[cell.quantity][cell.iteration - 1, cell.rate])
+    for label in L.summary_labels(len(titles)):
+        checker.check_label(L.SUMMARY_SHEET, label, found.learning_rates[label.rate])
     checker.scan_errors()
     return report
 
 
-def verify(path: str | Path, tolerance: float = TOLERANCE) -> Report:
-    """Recalculate `path` in LibreOffice and compare it with the reference."""
+def verify(path: str | Path, tolerance: float = TOLERANCE, engine: str = "libreoffice") -> Report:
+    """Recalculate `path` in LibreOffice (or Gnumeric) and compare it with the reference."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no workbook at {str(path)!r}")
-    if not zipfile.is_zipfile(path):  # checked before the slow LibreOffice run, which would accept a CSV
+    if not zipfile.is_zipfile(path):  # checked before the slow recalculation, which would accept a CSV
         raise InputError(f"{str(path)!r} is not an .xlsx workbook")
     with tempfile.TemporaryDirectory(prefix="backprop-verify-") as tmp:
-        (recalculated,) = recalculate([path], Path(tmp))
+        (recalculated,) = recalculate_with(engine, [path], Path(tmp))
         return compare(path, recalculated, tolerance)

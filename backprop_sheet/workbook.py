@@ -1,46 +1,53 @@
-"""Writing the workbook from the layout, and reading one back: the only module that touches openpyxl.
+"""Writing the workbook from the layout, and reading one back: openpyxl builds it, package.py finishes it.
 
 openpyxl writes every sheet, chart, style and name, plus the first iteration row of each learning-rate
 sheet. Rows 2..N repeat one pattern, and openpyxl spends ~12 µs per cell on them (20-40 s for
-6 × 10,000 rows), so they are streamed straight into each sheet's XML inside the saved package.
+6 × 10,000 rows), so they are streamed straight into each sheet's XML, each cell with its formula and
+its value from the numpy reference.
 """
 
 import io
-import re
+import math
+import warnings
 import zipfile
 from collections.abc import Iterator
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
+import numpy as np
 from openpyxl import Workbook, load_workbook
-from openpyxl.chart import Reference, ScatterChart, Series
-from openpyxl.chart.series import SeriesLabel, StrRef
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
+from backprop_sheet import charts
 from backprop_sheet import layout as L
+from backprop_sheet import reference as R
+from backprop_sheet import styles as S
 from backprop_sheet.config import InputError, SheetConfig
+from backprop_sheet.package import Sheet, finish
 
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=13)
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")  # the cells a user may edit
-HEADER_BORDER = Border(bottom=Side(style="thin"))
-CENTER = Alignment(horizontal="center")
 ROWS_PER_CHUNK = 2000  # rows joined before each write to the zip stream
+CHART_CACHE_MAX = 20_000  # iterations up to which the charts carry their points (beyond: drawn on recalculation)
+VALUE_CHARS = 24  # the longest repr of a double, '-2.2250738585072014e-308'
 
 
-def write_workbook(config: SheetConfig, file: BinaryIO) -> None:
-    """Write the whole workbook for `config` to a binary file."""
+def write_workbook(config: SheetConfig, file: BinaryIO, trajectory: dict[str, np.ndarray] | None = None) -> None:
+    """Write the whole workbook for `config` to a binary file; `trajectory` is its reference, if known."""
+    if trajectory is None:
+        trajectory = R.checked(config)
+    book = _Book(config, trajectory)
     wb = Workbook()
     wb.remove(wb.active)
+    wb._fonts = IndexedList([S.BODY])  # the default font, used by every unstyled cell, is the body font
+    wb._named_styles["Normal"].font = S.BODY
     titles = [L.rate_sheet_title(rate) for rate in config.learning_rates]
     summary = wb.create_sheet(L.SUMMARY_SHEET)
     _parameters_sheet(wb.create_sheet(L.PARAMETERS_SHEET), config, titles)
-    rate_sheets = [_rate_sheet(wb.create_sheet(title), k, config.iterations) for k, title in enumerate(titles)]
-    _summary_sheet(summary, rate_sheets, config.iterations)
-    _derivation_sheet(wb.create_sheet(L.DERIVATION_SHEET), titles[0])
+    rate_sheets = [book.rate_sheet(wb.create_sheet(title), k) for k, title in enumerate(titles)]
+    book.summary_sheet(summary, titles)
+    book.derivation_sheet(wb.create_sheet(L.DERIVATION_SHEET), titles[0])
     for p in L.PARAMETERS:
         _define(wb, p.name, L.parameter_row(p.key))
     for k in range(len(titles)):
@@ -49,9 +56,14 @@ def write_workbook(config: SheetConfig, file: BinaryIO) -> None:
     buffer = io.BytesIO()
     wb.save(buffer)
     # Sheet part names are known only once openpyxl has saved.
-    bulk = {ws.path.lstrip("/"): _bulk_rows(pattern, config.iterations)
-            for ws, pattern in zip(rate_sheets, patterns)}
-    _copy_with_rows(buffer, file, bulk, L.data_row(config.iterations))
+    parts = {ws.path.lstrip("/"): Sheet(book.values.get(ws.title, {})) for ws in wb.worksheets}
+    last = L.data_row(config.iterations)
+    for k, (ws, pattern) in enumerate(zip(rate_sheets, patterns)):
+        part = parts[ws.path.lstrip("/")]
+        part.rows = _bulk_rows(pattern, trajectory, k, config.iterations)
+        part.rows_bound = _rows_bound(pattern, config.iterations)
+        part.dimension = f"A1:{L.column_letter(len(L.COLUMNS))}{last}"
+    finish(buffer, file, parts, book.chart_caches(titles))
 
 
 def _define(wb: Workbook, name: str, row: int) -> None:
@@ -59,167 +71,212 @@ def _define(wb: Workbook, name: str, row: int) -> None:
     wb.defined_names[name] = DefinedName(name, attr_text=target)
 
 
-def _header(ws: Worksheet, row: int, headers) -> None:
+def _header(ws: Worksheet, row: int, headers, wrap: bool = False) -> None:
     for c, text in enumerate(headers, start=1):
         cell = ws.cell(row, c, text)
-        cell.font, cell.border = BOLD, HEADER_BORDER
+        cell.font, cell.border, cell.fill = S.BOLD, S.HEADER_BORDER, S.HEADER_FILL
+        cell.alignment = S.WRAP if wrap else S.CENTER
 
 
-def _text(ws: Worksheet, row: int, col: int, text: str) -> None:
+def _text(ws: Worksheet, row: int, col: int, text: str, font=S.BODY, alignment=None):
     """A text cell, even when the text starts with '=' (a formula shown, not computed)."""
     cell = ws.cell(row, col, text)
     cell.data_type = "s"
+    cell.font = font
+    if alignment:
+        cell.alignment = alignment
+    return cell
+
+
+def _widths(ws: Worksheet, widths) -> None:
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[L.column_letter(c)].width = width
 
 
 def _parameters_sheet(ws: Worksheet, config: SheetConfig, titles: list[str]) -> None:
     _header(ws, 1, ("quantity", "value", "name in formulas", "meaning"))
-    values = dict(zip(("i1", "i2"), config.inputs)) | dict(zip(("t1", "t2"), config.targets))
-    values |= {f"w{n}_init": w for n, w in enumerate(config.weights, start=1)}
-    values |= dict(zip(("b1", "b2"), config.biases))
+    values = R.parameter_values(config)
     rows = [(p.label, values[p.key], p.name, p.meaning) for p in L.PARAMETERS]
     rows.append(("iterations", config.iterations, "", "rows on each learning-rate sheet (regenerate to change)"))
     rows += [(f"η{k + 1}", rate, L.rate_name(k), f"learning rate of sheet {title!r}")
              for k, (rate, title) in enumerate(zip(config.learning_rates, titles))]
     for r, row in enumerate(rows, start=L.PARAMETER_FIRST_ROW):
         for c, value in enumerate(row, start=1):
-            ws.cell(r, c, value)
+            ws.cell(r, c, value).font = S.BODY
+        ws.cell(r, L.VALUE_COL).number_format = "General"
         if r != L.ITERATIONS_ROW:
-            ws.cell(r, L.VALUE_COL).fill = INPUT_FILL
-    for letter, width in zip("ABCD", (12, 14, 18, 44)):
-        ws.column_dimensions[letter].width = width
+            ws.cell(r, L.VALUE_COL).fill = S.INPUT_FILL
+    note = L.PARAMETER_FIRST_ROW + len(rows) + 1
+    _text(ws, note, 1, "Yellow cells are inputs: edit one and every sheet, label and chart recalculates. "
+                       "The sheet tabs keep the rates the workbook was generated with.", S.NOTE)
+    _widths(ws, (12, 14, 18, 48))
     ws.freeze_panes = "A2"
+    S.print_setup(ws, "1:1")
 
 
-def _rate_sheet(ws: Worksheet, k: int, iterations: int) -> Worksheet:
-    row, col = L.RATE_CELL
-    ws.cell(row, col - 1, "learning rate η").font = BOLD
-    ws.cell(row, col, f"={L.rate_name(k)}").font = BOLD
-    ws.cell(row, col + 1, "one row per iteration; each row's weights are w − η·∂E_total/∂w of the row above")
-    start = 1
-    for c, column in enumerate(L.COLUMNS, start=1):
-        if c == len(L.COLUMNS) or L.COLUMNS[c].group != column.group:
-            ws.cell(L.GROUP_ROW, start, column.group).alignment = CENTER
-            ws.cell(L.GROUP_ROW, start).font = BOLD
-            if c > start:
-                ws.merge_cells(start_row=L.GROUP_ROW, start_column=start, end_row=L.GROUP_ROW, end_column=c)
-            start = c + 1
-    _header(ws, L.HEADER_ROW, [c.header for c in L.COLUMNS])
-    for c, column in enumerate(L.COLUMNS, start=1):
-        cell = ws.cell(L.FIRST_ROW, c, L.formula(column, L.rate_name(k), 1))
-        cell.number_format = column.number_format
-        ws.column_dimensions[L.column_letter(c)].width = 9 if c == 1 else 14
-    ws.freeze_panes = ws.cell(L.FIRST_ROW, 2)
-    chart = _chart(f"E_total against iteration, η = {ws.title.removeprefix('lr ')}", iterations)
-    chart.series.append(_series(ws, iterations, title=ws.title))
-    chart.legend = None
-    ws.add_chart(chart, f"{L.column_letter(len(L.COLUMNS) + 2)}{L.FIRST_ROW}")
-    return ws
+class _Book:
+    """The sheets that hold formulas, and the cached value of every formula cell openpyxl writes."""
+
+    def __init__(self, config: SheetConfig, trajectory: dict[str, np.ndarray]):
+        self.config, self.trajectory = config, trajectory
+        self.params = R.parameter_values(config)
+        self.values: dict[str, dict[str, float | str]] = {}  # sheet title → cell → cached value
+
+    def _value(self, quantity: str, rate: int, iteration: int) -> float:
+        return R.value(self.trajectory, self.params, self.config.learning_rates, quantity, rate, iteration)
+
+    def _formula(self, ws: Worksheet, row: int, col: int, formula: str, value, number_format: str = "General"):
+        cell = ws.cell(row, col, formula)
+        cell.number_format, cell.font = number_format, S.BODY
+        self.values.setdefault(ws.title, {})[cell.coordinate] = value
+        return cell
+
+    def _label(self, ws: Worksheet, label: L.Label):
+        return self._formula(ws, label.row, label.col, label.formula,
+                             label.text(self.config.learning_rates[label.rate]))
+
+    def rate_sheet(self, ws: Worksheet, k: int) -> Worksheet:
+        row, col = L.RATE_CELL
+        _text(ws, row, col - 1, "η =", S.BOLD, S.RIGHT)
+        cell = self._formula(ws, row, col, f"={L.rate_name(k)}", self.config.learning_rates[k])
+        cell.font, cell.alignment = S.BOLD, S.LEFT
+        _text(ws, row, col + 1, f"learning rate, set on the Parameters sheet (η{k + 1}); the tab keeps the "
+                                "generated name. Each row's weights are w − η·∂E_total/∂w of the row above.", S.NOTE)
+        start = 1
+        for c, column in enumerate(L.COLUMNS, start=1):
+            if c == len(L.COLUMNS) or L.COLUMNS[c].group != column.group:
+                cell = ws.cell(L.GROUP_ROW, start, column.group)
+                cell.alignment, cell.font = S.CENTER, S.BOLD
+                if c > start:
+                    ws.merge_cells(start_row=L.GROUP_ROW, start_column=start, end_row=L.GROUP_ROW, end_column=c)
+                start = c + 1
+        _header(ws, L.HEADER_ROW, [c.header for c in L.COLUMNS])
+        for c, column in enumerate(L.COLUMNS, start=1):
+            self._formula(ws, L.FIRST_ROW, c, L.formula(column, L.rate_name(k), 1),
+                          self._value(column.key, k, 1), column.number_format)
+            ws.column_dimensions[L.column_letter(c)].width = 9 if c == 1 else 14
+        ws.freeze_panes = ws.cell(L.FIRST_ROW, 2)
+        chart = charts.chart("E_total against iteration", self.config.iterations)
+        chart.series.append(charts.series(ws.title, self.config.iterations, k))
+        charts.place(chart, L.CHART_ROW, L.CHART_ROWS, L.CHART_COLUMNS)
+        ws.add_chart(chart)
+        S.print_setup(ws, f"{L.GROUP_ROW}:{L.HEADER_ROW}")
+        return ws
+
+    def summary_sheet(self, ws: Worksheet, titles: list[str]) -> None:
+        n = self.config.iterations
+        ws.cell(1, 1, "E_total for each learning rate").font = S.TITLE
+        _text(ws, 2, 1, "Every value is a formula on the learning-rate sheets.", S.NOTE)
+        _text(ws, 3, 1, "η is set on the Parameters sheet: the legend follows an edit, the tab names do not.", S.NOTE)
+        _header(ws, L.SUMMARY_HEADER_ROW, [h.format(n=f"{n:,}") for h in L.SUMMARY_HEADERS], wrap=True)
+        for cell in L.summary_cells(titles, n):
+            self._formula(ws, cell.row, cell.col, cell.formula,
+                          self._value(cell.quantity, cell.rate, cell.iteration),
+                          "General" if cell.quantity == "eta" else "0.000000000")
+        for label in L.summary_labels(len(titles)):
+            self._label(ws, label)
+        for k, title in enumerate(titles):
+            _text(ws, L.summary_row(k), L.SUMMARY_TAB_COL, title)
+            for c in range(1, L.SUMMARY_TAB_COL + 1):
+                ws.cell(L.summary_row(k), c).alignment = S.CENTER
+        _widths(ws, L.SUMMARY_WIDTHS)
+        chart = charts.chart("E_total against iteration for each learning rate", n)
+        chart.series += [charts.series(title, n, k) for k, title in enumerate(titles)]
+        charts.place(chart, L.summary_chart_row(len(titles)), L.SUMMARY_CHART_ROWS, len(L.SUMMARY_HEADERS))
+        ws.add_chart(chart)
+        S.print_setup(ws, f"{L.SUMMARY_HEADER_ROW}:{L.SUMMARY_HEADER_ROW}")
+
+    def derivation_sheet(self, ws: Worksheet, first_title: str) -> None:
+        ws.cell(1, 1, "The chain rule behind every gradient column").font = S.TITLE
+        _text(ws, 2, 1, "E_total = E1 + E2 = ½(t1 − a_o1)² + ½(t2 − a_o2)²;  a = σ(z) = 1/(1 + e^(−z)), "
+                        "so ∂a/∂z = a·(1 − a);  the hidden weights' gradients use the same iteration's w5..w8.")
+        _text(ws, 3, 1, f"Values: iteration 1 of sheet {first_title!r} (iteration 1 is the same on every sheet).",
+              S.NOTE)
+        _header(ws, L.DERIVATION_HEADER_ROW, L.DERIVATION_HEADERS, wrap=True)
+        for n, column in enumerate(L.GRADIENT_COLUMNS):
+            row = L.DERIVATION_HEADER_ROW + 1 + n
+            _text(ws, row, 1, column.header, S.BOLD, S.TOP)
+            _text(ws, row, 2, f"{column.header} = " + " · ".join(f.symbol for f in column.factors),
+                  alignment=S.WRAP)
+            for j, factor in enumerate(column.factors):
+                _text(ws, row, 3 + j, f"{factor.symbol} = {L.symbolic(factor.formula)}", alignment=S.WRAP)
+        for cell in L.derivation_cells(first_title):
+            value = self._value(cell.quantity, cell.rate, cell.iteration)
+            self._formula(ws, cell.row, cell.col, cell.formula, value, S.value_format(value)).alignment = S.TOP
+        row = L.derivation_columns_row()
+        ws.cell(row, 1, "Every column of a learning-rate sheet").font = S.TITLE
+        last = len(L.DERIVATION_HEADERS)
+        _header(ws, row + 1, ("column", "header", "equation (row k)", f"formula at iteration 2 of {first_title!r}"))
+        ws.merge_cells(start_row=row + 1, start_column=4, end_row=row + 1, end_column=last)
+        for r, docs in enumerate(L.column_docs(L.rate_name(0)), start=row + 2):
+            for c, text in enumerate(docs, start=1):
+                _text(ws, r, c, text, alignment=S.WRAP)
+            ws.merge_cells(start_row=r, start_column=4, end_row=r, end_column=last)
+        _widths(ws, L.DERIVATION_WIDTHS)
+        _fit_rows(ws, L.DERIVATION_WIDTHS)
+        ws.freeze_panes = ws.cell(L.DERIVATION_HEADER_ROW + 1, 2)
+        S.print_setup(ws, f"{L.DERIVATION_HEADER_ROW}:{L.DERIVATION_HEADER_ROW}")
+
+    def chart_caches(self, titles: list[str]) -> dict[str, list]:
+        """Each chart range's cached points: the legend texts, and the curves up to CHART_CACHE_MAX rows."""
+        n = self.config.iterations
+        caches: dict[str, list] = {L.legend_ref(label.rate): [label.text(self.config.learning_rates[label.rate])]
+                                   for label in L.summary_labels(len(titles))}
+        if n <= CHART_CACHE_MAX:
+            for k, title in enumerate(titles):
+                caches[charts.column_range(title, "iteration", n)] = list(range(1, n + 1))
+                caches[charts.column_range(title, "E_total", n)] = self.trajectory["E_total"][:, k].tolist()
+        return caches
 
 
-def _chart(title: str, iterations: int) -> ScatterChart:
-    chart = ScatterChart(scatterStyle="lineMarker")  # the markers themselves are switched off per series
-    chart.title = title
-    chart.x_axis.scaling.min, chart.x_axis.scaling.max = 1, max(iterations, 2)
-    chart.style = 2
-    chart.x_axis.title, chart.y_axis.title = "iteration", "E_total"
-    # openpyxl ≥ 3.1 leaves `delete` unset, which Excel reads as "hide the axis".
-    chart.x_axis.delete = chart.y_axis.delete = False
-    chart.width, chart.height = 18, 10  # cm
-    return chart
-
-
-def _series(ws: Worksheet, iterations: int, title: str | None = None, title_ref: str | None = None) -> Series:
-    last = L.data_row(iterations)
-    x = Reference(ws, min_col=L.col("iteration"), min_row=L.FIRST_ROW, max_row=last)
-    y = Reference(ws, min_col=L.col("E_total"), min_row=L.FIRST_ROW, max_row=last)
-    series = Series(y, x, title=title)
-    if title_ref:
-        series.tx = SeriesLabel(strRef=StrRef(title_ref))
-    series.marker.symbol = "none"
-    series.smooth = False
-    return series
-
-
-def _summary_sheet(ws: Worksheet, rate_sheets: list[Worksheet], iterations: int) -> None:
-    ws.cell(1, 1, "E_total for each learning rate (every value is a formula on the learning-rate sheets)").font = TITLE
-    _header(ws, L.SUMMARY_HEADER_ROW, [h.format(n=iterations) for h in L.SUMMARY_HEADERS])
-    for cell in L.summary_cells([s.title for s in rate_sheets], iterations):
-        ws.cell(cell.row, cell.col, cell.formula).number_format = "0.000000000" if cell.col > 1 else "General"
-    chart = _chart("E_total against iteration for each learning rate", iterations)
-    for k, sheet in enumerate(rate_sheets):
-        row = L.SUMMARY_HEADER_ROW + 1 + k
-        ws.cell(row, 2, sheet.title)
-        chart.series.append(_series(sheet, iterations, title_ref=f"{L.quote_sheet(ws.title)}!$B${row}"))
-    for letter, width in zip("ABCD", (16, 10, 22, 24)):
-        ws.column_dimensions[letter].width = width
-    ws.add_chart(chart, f"F{L.SUMMARY_HEADER_ROW}")
-
-
-def _derivation_sheet(ws: Worksheet, first_title: str) -> None:
-    ws.cell(1, 1, "The chain rule behind every gradient column").font = TITLE
-    ws.cell(2, 1, "E_total = E1 + E2 = ½(t1 − a_o1)² + ½(t2 − a_o2)²;  a = σ(z) = 1/(1 + e^(−z)), "
-                  "so ∂a/∂z = a·(1 − a);  the hidden weights' gradients use the same iteration's w5..w8.")
-    ws.cell(3, 1, f"Values: iteration 1 of sheet {first_title!r} (iteration 1 is the same on every sheet).")
-    _header(ws, L.DERIVATION_HEADER_ROW, L.DERIVATION_HEADERS)
-    for n, column in enumerate(L.GRADIENT_COLUMNS):
-        row = L.DERIVATION_HEADER_ROW + 1 + n
-        ws.cell(row, 1, column.header).font = BOLD
-        ws.cell(row, 2, f"{column.header} = " + " · ".join(f.symbol for f in column.factors))
-        for j, factor in enumerate(column.factors):
-            ws.cell(row, 3 + j, f"{factor.symbol} = {L.symbolic(factor.formula)}")
-    for cell in L.derivation_cells(first_title):
-        ws.cell(cell.row, cell.col, cell.formula).number_format = "0.000000000E+00"
-    row = L.DERIVATION_HEADER_ROW + len(L.GRADIENT_COLUMNS) + 2
-    ws.cell(row, 1, "Every column of a learning-rate sheet").font = TITLE
-    _header(ws, row + 1, ("column", "header", "equation (row k)", f"formula at iteration 2 of {first_title!r}"))
-    for r, docs in enumerate(L.column_docs(L.rate_name(0)), start=row + 2):
-        for c, text in enumerate(docs, start=1):
-            _text(ws, r, c, text)
-    for letter, width in zip("ABCDEFGHIJ", (15, 48, 40, 28, 16, 17, 17, 17, 17, 17)):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = ws.cell(L.DERIVATION_HEADER_ROW + 1, 2)
+def _fit_rows(ws: Worksheet, widths) -> None:
+    """Row heights for wrapped text, which LibreOffice does not fit on load: lines × 13 pt."""
+    merged = {(r.min_row, r.min_col): sum(widths[r.min_col - 1:r.max_col]) for r in ws.merged_cells.ranges}
+    for row in ws.iter_rows():
+        lines = 1
+        for cell in row:
+            if isinstance(cell.value, str) and cell.alignment.wrap_text:
+                width = merged.get((cell.row, cell.column), widths[cell.column - 1])
+                lines = max(lines, math.ceil(0.85 * len(cell.value) / width))  # Arial: ~0.85 of a digit's width
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = 13 * lines + 2
 
 
 def _row_pattern(ws: Worksheet, k: int) -> str:
-    """The XML of one row after iteration 1 ({r}: row, {p}: row above), styled like iteration 1's cells."""
+    """The XML of one row after iteration 1, for str.format: {0} row, {1} row above, {2}.. the values."""
     cells = []
     for c, column in enumerate(L.COLUMNS, start=1):
         style = ws.cell(L.FIRST_ROW, c).style_id
         formula = escape(L.row_pattern(column, L.rate_name(k), False).removeprefix("="))
-        cells.append(f'<c r="{L.column_letter(c)}{{r}}" s="{style}"><f>{formula}</f></c>')
-    return '<row r="{r}">' + "".join(cells) + "</row>"
+        formula = formula.replace("{r}", "{0}").replace("{p}", "{1}")
+        cells.append(f'<c r="{L.column_letter(c)}{{0}}" s="{style}"><f>{formula}</f><v>{{{c + 1}}}</v></c>')
+    return '<row r="{0}">' + "".join(cells) + "</row>"
 
 
-def _bulk_rows(row_xml: str, iterations: int) -> Iterator[bytes]:
-    """The sheet XML of iterations 2..N, in chunks."""
-    rows = range(L.data_row(2), L.data_row(iterations) + 1)
-    for start in range(0, len(rows), ROWS_PER_CHUNK):
-        yield "".join(row_xml.format(r=r, p=r - 1) for r in rows[start:start + ROWS_PER_CHUNK]).encode()
+def _rows_bound(pattern: str, iterations: int) -> int:
+    """At most how many bytes `_bulk_rows` writes: every number at its longest."""
+    digits = len(str(L.data_row(iterations)))
+    fields = pattern.count("{")
+    return (iterations - 1) * (len(pattern.encode()) + fields * max(digits, VALUE_CHARS))
 
 
-def _copy_with_rows(package: io.BytesIO, file: BinaryIO, bulk: dict[str, Iterator[bytes]], last_row: int) -> None:
-    """Copy the openpyxl package to `file`, appending the bulk rows to the named sheet XML parts."""
-    dimension = f'<dimension ref="A1:{L.column_letter(len(L.COLUMNS))}{last_row}"/>'.encode()
-    with zipfile.ZipFile(package) as src, zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename not in bulk:
-                dst.writestr(info, data)
-                continue
-            head, tail = data.split(b"</sheetData>")
-            head = re.sub(rb"<dimension [^>]*/>", dimension, head, count=1)
-            # zip64 lets a part pass 2 GiB, which a sheet near Excel's row limit can.
-            with dst.open(info.filename, "w", force_zip64=last_row > 100_000) as out:
-                out.write(head)
-                for chunk in bulk[info.filename]:
-                    out.write(chunk)
-                out.write(b"</sheetData>" + tail)
+def _bulk_rows(pattern: str, trajectory: dict[str, np.ndarray], k: int, iterations: int) -> Iterator[bytes]:
+    """The sheet XML of iterations 2..N with their cached values, in chunks."""
+    keys = [c.key for c in L.COLUMNS if c.key != "iteration"]
+    for start in range(2, iterations + 1, ROWS_PER_CHUNK):
+        stop = min(start + ROWS_PER_CHUNK, iterations + 1)
+        # .tolist() gives Python floats, whose str() is repr(): the shortest text of the same double.
+        values = np.column_stack([trajectory[key][start - 1:stop - 1, k] for key in keys]).tolist()
+        yield "".join(pattern.format(L.data_row(n), L.data_row(n) - 1, n, *row)
+                      for n, row in zip(range(start, stop), values)).encode()
 
 
 def read_grids(path, formulas: bool = False) -> dict[str, list[tuple]]:
     """Every sheet as a list of row tuples: the formulas as written, or the values last calculated."""
     try:
-        wb = load_workbook(path, read_only=True, data_only=not formulas)
+        with warnings.catch_warnings():  # Gnumeric's files have no named cell style; openpyxl says so
+            warnings.filterwarnings("ignore", "Workbook contains no default style")
+            wb = load_workbook(path, read_only=True, data_only=not formulas)
     except (zipfile.BadZipFile, InvalidFileException, KeyError) as error:
         raise InputError(f"{str(path)!r} is not an .xlsx workbook ({error})") from None
     try:

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from backprop_sheet import generate as generate_module
+from backprop_sheet import layout as L
 from backprop_sheet.cli import main
 from backprop_sheet.layout import MAX_ITERATIONS
 from backprop_sheet.workbook import read_grids
@@ -21,6 +22,8 @@ BAD_FLAGS = {
     "negative iterations": (["--iterations", "-5"], "between 1 and"),
     "too many iterations for a sheet": (["--iterations", str(MAX_ITERATIONS + 1)], "between 1 and"),
     "fractional iterations": (["--iterations", "2.5"], "not a whole number"),
+    "rate that overflows EXP": (["--lr", "2e7"], "overflow at iteration 2 with η = 20000000: EXP(-h1) overflows"),
+    "huge rate": (["--lr", "0.5", "--lr", "1e300"], "overflow at iteration 2 with η = 1E+300: EXP(-h1)"),
 }
 
 BAD_CONFIGS = {
@@ -43,6 +46,11 @@ BAD_CONFIGS = {
     "float iterations": ("iterations = 10.0", "whole number"),
     "unknown key": ("learning_rate = [0.5]", "unknown config key 'learning_rate'"),
     "malformed TOML": ("weights = [0.15,", "not valid TOML"),
+    "weights that overflow EXP": ("weights = [-1e4, -1e4, -1e4, -1e4, 0.4, 0.45, 0.5, 0.55]",
+                                  "overflow at iteration 1 (the initial weights, every learning rate): EXP(-h1)"),
+    "weights of ±1e6": ("weights = [1e6, -1e6, 1e6, -1e6, 1e6, -1e6, 1e6, -1e6]", "EXP(-h1) overflows"),
+    "scalar learning rate of zero": ("learning_rates = 0", "positive"),
+    "text learning rate": ('learning_rates = "fast"', "must be a list"),
 }
 
 
@@ -128,7 +136,7 @@ def test_generate_writes_workbook_and_plot(runner, tmp_path):
     assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
     grids = read_grids(tmp_path / "b.xlsx", formulas=True)
     assert [t for t in grids if t.startswith("lr ")] == ["lr 0.3", "lr 1.5"]
-    assert len(grids["lr 1.5"]) == 3 + 12
+    assert len(grids["lr 1.5"]) == L.data_row(12)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.png", "b.xlsx"]  # no temporary files left
 
 
@@ -139,7 +147,7 @@ def test_flags_override_config(runner, tmp_path):
     assert result.exit_code == 0, result.output
     grids = read_grids(tmp_path / "b.xlsx")
     assert [t for t in grids if t.startswith("lr ")] == ["lr 0.25", "lr 4"]
-    assert len(grids["lr 4"]) == 3 + 5
+    assert len(grids["lr 4"]) == L.data_row(5)
     assert [row[1] for row in grids["Parameters"] if row[0] in ("b1", "b2")] == [0.35, 0.6]
 
 
@@ -147,7 +155,7 @@ def test_interrupted_write_keeps_the_old_file(runner, tmp_path, monkeypatch):
     target = tmp_path / "b.xlsx"
     target.write_bytes(b"previous workbook")
 
-    def crash(config, file):
+    def crash(config, file, trajectory):
         file.write(b"half a workbook")
         raise KeyboardInterrupt
 
@@ -163,3 +171,11 @@ def test_every_option_has_help():
         for param in command.params:
             if param.param_type_name == "option":
                 assert param.help, f"{command.name} {param.opts}"
+
+
+def test_a_single_learning_rate_may_be_a_number(runner, tmp_path):
+    config = tmp_path / "net.toml"
+    config.write_text("learning_rates = 0.5\niterations = 3\n")
+    result = invoke(runner, ["--config", str(config), "--out", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert [t for t in read_grids(tmp_path / "b.xlsx") if t.startswith("lr ")] == ["lr 0.5"]

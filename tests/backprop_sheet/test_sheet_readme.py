@@ -24,3 +24,18 @@ def test_e_total_table_is_current():
 def test_readme_shows_the_committed_picture():
     assert "(output/backprop_lr.png)" in section()
     assert (README.parent / "output" / "backprop_lr.png").read_bytes().startswith(b"\x89PNG")
+
+
+RENDERS = ("backprop_summary.png", "backprop_rate_sheet.png", "backprop_derivation.png")
+
+
+def test_readme_shows_the_printed_sheets():
+    for name in RENDERS:
+        assert f"(output/{name})" in section()
+        assert (README.parent / "output" / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_readme_names_the_engines_and_the_row_limit():
+    from backprop_sheet.layout import MAX_ITERATIONS
+    assert "LibreOffice Calc 7.4 and Gnumeric 1.12" in section()
+    assert f"1 … {MAX_ITERATIONS:,}" in section()

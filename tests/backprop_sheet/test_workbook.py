@@ -73,26 +73,30 @@ def test_only_functions_excel_and_libreoffice_share(formulas):
 
 def test_charts(default_book):
     wb = openpyxl.load_workbook(default_book)
+    first, last = L.FIRST_ROW, L.data_row(100)
     for title in RATE_TITLES:
         (chart,) = wb[title]._charts
         (series,) = chart.series
-        assert series.yVal.numRef.f == f"'{title}'!$T$4:$T$103"
-        assert series.xVal.numRef.f == f"'{title}'!$A$4:$A$103"
+        assert series.yVal.numRef.f == f"'{title}'!$T${first}:$T${last}"
+        assert series.xVal.numRef.f == f"'{title}'!$A${first}:$A${last}"
     (summary,) = wb["Summary"]._charts
-    assert [s.yVal.numRef.f for s in summary.series] == [f"'{t}'!$T$4:$T$103" for t in RATE_TITLES]
+    assert [s.yVal.numRef.f for s in summary.series] == [f"'{t}'!$T${first}:$T${last}" for t in RATE_TITLES]
+    assert [s.tx.strRef.f for s in summary.series] == [f"'Summary'!$B${L.summary_row(k)}" for k in range(6)]
 
 
 def test_summary_and_derivation_are_formulas(formulas):
     for title, cells in (("Summary", L.summary_cells(RATE_TITLES, 100)), ("Derivation", L.derivation_cells("lr 0.1"))):
         for cell in cells:
             assert formulas[title][cell.row - 1][cell.col - 1] == cell.formula
-    assert formulas["Summary"][L.SUMMARY_HEADER_ROW][2] == "='lr 0.1'!$T$4"
-    assert formulas["Summary"][L.SUMMARY_HEADER_ROW + 5][3] == "='lr 2'!$T$103"
+    summary = formulas["Summary"]
+    assert summary[L.summary_row(0) - 1][3] == f"='lr 0.1'!$T${L.FIRST_ROW}"
+    assert summary[L.summary_row(5) - 1][4] == f"='lr 2'!$T${L.data_row(100)}"
+    assert [summary[L.summary_row(k) - 1][1] for k in range(6)] == [f'="η = "&eta_{k + 1}' for k in range(6)]
 
 
 def test_pleasant_to_open(default_book):
     ws = openpyxl.load_workbook(default_book)["lr 1"]
-    assert ws.freeze_panes == "B4"
+    assert ws.freeze_panes == f"B{L.FIRST_ROW}"
     assert ws.cell(50, L.col("w3")).number_format == "0.000000000"
     assert ws.cell(50, L.col("dE_dw3")).number_format == "0.000000E+00"
     assert ws.column_dimensions["B"].width >= 12
