@@ -267,8 +267,8 @@ def _diagnose(q, k, table, values, deltas, got, raw, expected, bad, got_delta) -
                        for i in local.FORMULAS[q][0])
     exp = expected[k]
     return RootCause(q, table.cell(q, k), "unknown",
-                     f"{q}: expected {exp:.10g} from this row's {inputs}, got {_got(raw[k])!r}"
-                     if np.isfinite(exp) else f"{q}: got {_got(raw[k])!r}", _num(exp), _got(raw[k]), k)
+                     f"expected {exp:.10g} from this row's {inputs}, got {_got(raw[k])!r}"
+                     if np.isfinite(exp) else f"got {_got(raw[k])!r}", _num(exp), _got(raw[k]), k)
 
 
 def grade_sheets(path: str, sheets: list[Sheet], config: SheetConfig, config_source: str) -> FileResult:

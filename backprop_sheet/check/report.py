@@ -22,10 +22,14 @@ def _table_text(t: TableResult) -> list[str]:
         others = [f"{f.value:.6g} from {f.source}" for f in t.rates_found if f.source != t.learning_rate.source]
         lines.append(f"    η = {t.learning_rate.value:g} from {t.learning_rate.source}"
                      + (f" (also found: {'; '.join(others)})" if others else ""))
-    params = ", ".join(f"{k} = {f.value:g}" for k, f in t.parameters.items())
-    sources = sorted({f.source.split(",")[0] if f.source.startswith("column") else f.source
-                      for f in t.parameters.values()})
-    lines.append(f"    {params} (from {'; '.join(sources)})")
+    groups: list[tuple[str, list[str]]] = []  # consecutive parameters from the same kind of place
+    for key, found in t.parameters.items():
+        where = "table columns" if found.source.startswith("column") else found.source
+        if groups and groups[-1][0] == where:
+            groups[-1][1].append(f"{key} = {found.value:g}")
+        else:
+            groups.append((where, [f"{key} = {found.value:g}"]))
+    lines.append("    " + "; ".join(f"{', '.join(items)} from {where}" for where, items in groups))
     missing = [q for q, c in t.columns.items() if c.status == "missing"]
     if missing:
         lines.append(f"    missing columns: {', '.join(missing)}")
@@ -38,11 +42,15 @@ def _table_text(t: TableResult) -> list[str]:
         if cause.diagnosis != "unknown" and cause.expected is not None:
             detail = f" (expected {_num(cause.expected)}, got {_num(cause.got)})"
         lines.append(f"    ✗ {cause.cell} {cause.quantity}: {cause.diagnosis}: {cause.message}{detail}")
-    wrong = [c for c in t.columns.values() if c.status in ("wrong", "constant")]
+    wrong = [c for c in t.columns.values() if c.first_wrong]
     if wrong:
-        first = min(wrong, key=lambda c: (_row(c.first_wrong.cell) if c.first_wrong else 0, CHECKED.index(c.quantity)))
-        where = f"; first at {first.first_wrong.cell}" if first.first_wrong else ""
-        lines.append(f"    off the reference trajectory: {', '.join(c.quantity for c in wrong)}{where}")
+        first = min(wrong, key=lambda c: (_row(c.first_wrong.cell), CHECKED.index(c.quantity)))
+        names = "every quantity" if len(wrong) == len(CHECKED) else ", ".join(c.quantity for c in wrong)
+        lines.append(f"    off the reference trajectory: {names}; first at "
+                     f"{first.first_wrong.cell}")
+    pasted = [c.quantity for c in t.columns.values() if c.status == "constant"]
+    if pasted:
+        lines.append(f"    numbers where the first rows have formulas: {', '.join(pasted)}")
     return lines
 
 
