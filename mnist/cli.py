@@ -148,7 +148,8 @@ def fresh_folder(base: Path) -> Path:
               help="Hold out this many training images and report on them instead of the test set (tuning).")
 @click.option("--subset", type=int, default=None, help="Train on only the first N training images (quick experiments).")
 @click.option("--threads", type=click.IntRange(1, 4096), default=None,
-              help="CPU threads for torch [default: $OMP_NUM_THREADS if set, else one per CPU this process may use].")
+              help="CPU threads for torch [default: $OMP_NUM_THREADS if set, else one per CPU this process may "
+                   "use that other programs are not keeping busy when training starts].")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder for checkpoints, metrics and plots [default: runs/MODEL-seedN, or runs/MODEL-seedN-2, "
                    "... when that holds a run; a dry run: a throw-away folder].")
