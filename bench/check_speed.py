@@ -1,8 +1,8 @@
 """Time `backprop-sheet check` on a class: 100 submissions of 6 learning-rate sheets × 100 iterations.
 
 Run from the repository root: `python bench/check_speed.py [--files N] [--repeats R]`. The submissions
-are student-style workbooks from the test corpus generator (varied header spellings and parameter
-places; every other one with a planted mistake), written once; each run is the console command, from
+are student-style workbooks from the test corpus generator (its one-sheet-per-rate layouts in turn:
+varied header spellings and parameter places, most with a planted mistake), written once; each run is the console command, from
 start-up through the LibreOffice recalculation of every file to the last report line. Writes
 output/check_bench.json with the hardware and versions it was measured on.
 """
