@@ -43,11 +43,12 @@ def _number(value) -> float | None:
 
 def find_labels(sheets: list[Sheet], tables: list[Table]) -> list[Label]:
     """Every labelled parameter in the workbook; table headers are columns, not labels."""
-    headers = {(t.sheet, t.header_row) for t in tables}
+    headers = {(t.sheet, t.header_row, c) for t in tables
+                for c in range(min(t.columns.values()), max(t.columns.values()) + 1)}
     labels = []
     for sheet in sheets:
         for (r, c), text in sheet.values.items():
-            if not isinstance(text, str) or (sheet.title, r) in headers:
+            if not isinstance(text, str) or (sheet.title, r, c) in headers:
                 continue
             found = label(text)
             if found is None:

@@ -22,14 +22,8 @@ def _table_text(t: TableResult) -> list[str]:
         others = [f"{f.value:.6g} from {f.source}" for f in t.rates_found if f.source != t.learning_rate.source]
         lines.append(f"    η = {t.learning_rate.value:g} from {t.learning_rate.source}"
                      + (f" (also found: {'; '.join(others)})" if others else ""))
-    groups: list[tuple[str, list[str]]] = []  # consecutive parameters from the same kind of place
-    for key, found in t.parameters.items():
-        where = "table columns" if found.source.startswith("column") else found.source
-        if groups and groups[-1][0] == where:
-            groups[-1][1].append(f"{key} = {found.value:g}")
-        else:
-            groups.append((where, [f"{key} = {found.value:g}"]))
-    lines.append("    " + "; ".join(f"{', '.join(items)} from {where}" for where, items in groups))
+    lines.append("    " + ", ".join(f"{k} = {f.value:g} ({_short(f.source, table.sheet)})"
+                                  for k, f in t.parameters.items()))
     missing = [q for q, c in t.columns.items() if c.status == "missing"]
     if missing:
         lines.append(f"    missing columns: {', '.join(missing)}")
@@ -52,6 +46,17 @@ def _table_text(t: TableResult) -> list[str]:
     if pasted:
         lines.append(f"    numbers where the first rows have formulas: {', '.join(pasted)}")
     return lines
+
+
+def _short(source: str, sheet: str) -> str:
+    """'column ...' → 'table column'; "cell 'lr 0.5'!D3 (labelled 'i1')" → 'D3' on the table's own sheet."""
+    if source.startswith("column"):
+        return "table column"
+    if source.startswith("cell "):
+        cell = source[5:].split(" (", 1)[0]
+        own = "'" + sheet.replace("'", "''") + "'!"
+        return cell.removeprefix(own)
+    return source
 
 
 def _row(cell: str) -> int:

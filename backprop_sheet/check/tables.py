@@ -79,6 +79,10 @@ def find_tables(sheet: Sheet) -> list[Table]:
                 last += 1
             if last == r:
                 continue
+            # a parameter named on the header row is a column only if numbers stand below it; otherwise
+            # it is a label beside the table ("i1" with its value to the right)
+            columns = {q: c for q, c in columns.items()
+                       if q in CHECKED or q == "iteration" or _is_number(sheet.get(r + 1, c))}
             lo, hi = min(columns.values()), max(columns.values())
             used = set(columns.values())
             unmapped = [f"{column_letter(c)}{r} {text!r}" for c, text in sorted(rows[r])

@@ -75,6 +75,9 @@ def test_missing_and_other_columns_are_reported(graded):
     assert [c.status for q, c in table.columns.items() if q in ("h1", "h2")] == ["missing", "missing"]
     shuffled = graded["right_shuffled_columns"].tables[0]
     assert [u.split()[1] for u in shuffled.table.unmapped] == ["'notes'", "'notes'"]
+    # the parameters stand beside the table, their labels on its header row: labels, not columns
+    assert shuffled.parameters["i1"].source == "cell 'Backprop'!AI5 (labelled 'i1')"
+    assert shuffled.table.where == "'Backprop'!B5:AF17"
 
 
 def test_parameters_are_reported_with_their_source(graded):
