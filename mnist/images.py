@@ -57,7 +57,7 @@ def read_gray(path: str | Path) -> np.ndarray:
                     raise ImageError(f"{path}: is {im.format}, not a PNG or JPEG image")
                 w, h = im.size
                 if w * h > MAX_PIXELS:
-                    raise ImageError(f"{path}: {w:,}x{h:,} pixels is too large (at most {MAX_PIXELS // 10**6} "
+                    raise ImageError(f"{path}: {w:,}x{h:,} pixels is too large (over {MAX_PIXELS // 10**6} "
                                      "megapixels); scale it down")
                 if im.format == "JPEG":
                     im.draft("L", (WORK_SIDE, WORK_SIDE))  # decode at a reduced size: fast for large photos
@@ -66,7 +66,7 @@ def read_gray(path: str | Path) -> np.ndarray:
     except ImageError:
         raise
     except Image.DecompressionBombError:
-        raise ImageError(f"{path}: too many pixels (at most {MAX_PIXELS // 10**6} megapixels)") from None
+        raise ImageError(f"{path}: too large (over {MAX_PIXELS // 10**6} megapixels); scale it down") from None
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except Exception as e:  # noqa: BLE001 -- whatever a damaged file makes PIL raise: one clear message

@@ -194,13 +194,13 @@ def test_ctrl_c_says_how_to_resume(runner, dataset, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "train", interrupted_after_one_epoch)
     out = tmp_path / "run"
     result = runner.invoke(main, ["train", "--model", "fast", "--epochs", "2", "--subset", "2000", "--batch-size",
-                                  "100", "--quiet", "--out", str(out)])
+                                  "100", "--target", "10", "--quiet", "--out", str(out)])
     assert result.exit_code == 130 and "Traceback" not in result.output
     command = result.output.split("Continue with: ")[1].strip()
     words = shlex.split(command)
     assert words[:2] == ["mnist", "train"] and "--resume" in words and str(out) in words
     monkeypatch.setattr(cli, "train", real_train)
-    resumed = runner.invoke(main, words[2:])
+    resumed = runner.invoke(main, words[1:])  # the command after "mnist"
     assert resumed.exit_code == 0, resumed.output
     assert "at epoch 2 of 2" in resumed.output
 
