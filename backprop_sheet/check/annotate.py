@@ -70,7 +70,7 @@ def annotate(result: FileResult, source: Path, target: Path) -> None:
             ws.append(["", "note", note])
     ws.append([])
     ws.append([LEGEND])
-    for letter, width in zip("ABCDEFG", (24, 10, 24, 50, 14, 14, 80)):
+    for letter, width in zip("ABCDEFG", (24, 16, 24, 50, 14, 14, 80)):
         ws.column_dimensions[letter].width = width
     with atomic_write(target) as file:
         wb.save(file)
