@@ -13,7 +13,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 from xml.sax.saxutils import escape, unescape
 
@@ -25,6 +25,7 @@ LEVEL = 1  # deflate level: the rows are mostly digits, and level 6 costs twice 
 class Sheet:
     """What a worksheet part gets: cached values for its formula cells, and rows to append."""
     values: dict[str, float | str]  # cell reference → cached value
+    constants: dict[str, float] = field(default_factory=dict)  # numbers to write exactly (openpyxl: 16 digits)
     rows: Iterable[bytes] = ()  # XML of rows to append to <sheetData>
     rows_bound: int = 0  # an upper bound on the bytes of `rows`
     dimension: str = ""  # e.g. "A1:AB118", when rows are appended
@@ -51,6 +52,19 @@ def _fill_cells(xml: bytes, values: dict[str, float | str]) -> bytes:
         return (b'<c r="' + m[1] + b'"' + m[2] + kind + b"><f>" + m[3] + b"</f><v>"
                 + cached(value).encode() + b"</v></c>")
     return _FORMULA_CELL.sub(fill, xml)
+
+
+_NUMBER_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)><v>([^<]*)</v></c>')
+
+
+def _exact_constants(xml: bytes, constants: dict[str, float]) -> bytes:
+    """Rewrite numeric constants with repr: openpyxl writes 16 significant digits, one short of a double."""
+    def exact(m: re.Match) -> bytes:
+        value = constants.get(m[1].decode())
+        if value is None or b't="' in m[2] and b't="n"' not in m[2]:
+            return m[0]
+        return b'<c r="' + m[1] + b'"' + m[2] + b"><v>" + cached(value).encode() + b"</v></c>"
+    return _NUMBER_CELL.sub(exact, xml) if constants else xml
 
 
 def _fill_chart(xml: bytes, caches: dict[str, list]) -> bytes:
@@ -111,7 +125,7 @@ def finish(package: BinaryIO, file: BinaryIO, sheets: dict[str, Sheet], chart_ca
             if sheet is None:
                 out.write(info.filename, [data], len(data))
                 continue
-            data = _fill_cells(data, sheet.values)
+            data = _exact_constants(_fill_cells(data, sheet.values), sheet.constants)
             head, tail = data.split(b"</sheetData>")
             if sheet.dimension:
                 head = re.sub(rb"<dimension [^>]*/>", f'<dimension ref="{sheet.dimension}"/>'.encode(), head, count=1)

@@ -57,6 +57,7 @@ def write_workbook(config: SheetConfig, file: BinaryIO, trajectory: dict[str, np
     wb.save(buffer)
     # Sheet part names are known only once openpyxl has saved.
     parts = {ws.path.lstrip("/"): Sheet(book.values.get(ws.title, {})) for ws in wb.worksheets}
+    parts[wb[L.PARAMETERS_SHEET].path.lstrip("/")].constants = _exact_parameters(config)
     last = L.data_row(config.iterations)
     for k, (ws, pattern) in enumerate(zip(rate_sheets, patterns)):
         part = parts[ws.path.lstrip("/")]
@@ -112,6 +113,14 @@ def _parameters_sheet(ws: Worksheet, config: SheetConfig, titles: list[str]) -> 
     _widths(ws, (12, 14, 18, 48))
     ws.freeze_panes = "A2"
     S.print_setup(ws, "1:1")
+
+
+def _exact_parameters(config: SheetConfig) -> dict[str, float]:
+    """The Parameters sheet's numbers by cell, so that the package writes them to the last digit."""
+    values = R.parameter_values(config)
+    cells = {f"{L.column_letter(L.VALUE_COL)}{L.parameter_row(p.key)}": values[p.key] for p in L.PARAMETERS}
+    return cells | {f"{L.column_letter(L.VALUE_COL)}{L.RATE_FIRST_ROW + k}": rate
+                    for k, rate in enumerate(config.learning_rates)}
 
 
 class _Book:
