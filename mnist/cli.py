@@ -290,7 +290,7 @@ def predict(checkpoint, images):
         except ImageError as e:
             fail(str(e))
         except NoDigit as e:
-            lines[path], missing = f"{path}: no digit found ({e})", missing + 1
+            lines[path], missing = f"{path}: no digit found: {e}", missing + 1
     if frames:
         with torch.no_grad():
             probs = model(torch.stack(list(frames.values()))).exp()  # (N, 10)
