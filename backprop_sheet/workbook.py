@@ -263,10 +263,12 @@ def _row_pattern(ws: Worksheet, k: int) -> str:
 
 
 def _rows_bound(pattern: str, iterations: int) -> int:
-    """At most how many bytes `_bulk_rows` writes: every number at its longest."""
+    """At most how many bytes `_bulk_rows` writes: row numbers at their longest, every value at 24 characters."""
     digits = len(str(L.data_row(iterations)))
-    fields = pattern.count("{")
-    return (iterations - 1) * (len(pattern.encode()) + fields * max(digits, VALUE_CHARS))
+    rows = pattern.count("{0}") + pattern.count("{1}")
+    values = pattern.count("{") - rows
+    per_row = len(pattern.encode()) - 3 * rows - 4 * values + rows * digits + values * VALUE_CHARS
+    return (iterations - 1) * per_row
 
 
 def _bulk_rows(pattern: str, trajectory: dict[str, np.ndarray], k: int, iterations: int) -> Iterator[bytes]:

@@ -119,3 +119,20 @@ def test_zip64_only_when_a_part_may_pass_4_gib(tmp_path):
     assert local == central and local[:2] == b"\x01\x00"  # the same zip64 record in both places
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None and z.read("huge.xml") == b"<b>" + b"x" * 1000 + b"</b>"
+
+
+def test_a_sheet_at_excels_row_limit_needs_no_zip64():
+    """The bound that decides zip64 is close to the real size: a full sheet stays under 4 GiB."""
+    from backprop_sheet import workbook
+    wb = openpyxl.Workbook()
+    book = workbook._Book(SheetConfig(learning_rates=(0.5,), iterations=3),
+                          network.train(SheetConfig().weights, SheetConfig().inputs, SheetConfig().targets,
+                                        SheetConfig().biases, [0.5], 3))
+    ws = book.rate_sheet(wb.create_sheet("lr 0.5"), 0)
+    pattern = workbook._row_pattern(ws, 0)
+    trajectory = network.train(SheetConfig().weights, SheetConfig().inputs, SheetConfig().targets,
+                               SheetConfig().biases, [0.5], 500)
+    written = sum(map(len, workbook._bulk_rows(pattern, trajectory, 0, 500)))
+    bound = workbook._rows_bound(pattern, 500)
+    assert written <= bound <= 1.3 * written
+    assert workbook._rows_bound(pattern, L.MAX_ITERATIONS) < 0.95 * 2**32
