@@ -18,14 +18,15 @@ from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.drawing.text import CharacterProperties, Font, Paragraph, ParagraphProperties, RegularTextRun
 
 from backprop_sheet import layout as L
+from backprop_sheet.spec import Network
 from backprop_sheet.styles import FONT
 
 COLORS = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B", "E377C2", "7F7F7F", "BCBD22", "17BECF")
 
 
-def column_range(title: str, key: str, iterations: int) -> str:
+def column_range(title: str, key: str, iterations: int, spec: Network) -> str:
     """`'lr 0.1'!$T$19:$T$118`: one column of a rate sheet, every iteration."""
-    letter = L.letter(key)
+    letter = L.letter(key, spec)
     return f"{L.quote_sheet(title)}!${letter}${L.FIRST_ROW}:${letter}${L.data_row(iterations)}"
 
 
@@ -80,11 +81,11 @@ def place(c: ScatterChart, row: int, rows: int, columns: int) -> None:
     c.anchor = TwoCellAnchor(_from=AnchorMarker(col=0, row=row - 1), to=AnchorMarker(col=columns, row=row - 1 + rows))
 
 
-def series(title: str, iterations: int, k: int) -> XYSeries:
+def series(title: str, iterations: int, k: int, spec: Network) -> XYSeries:
     """E_total of sheet `title` against its iteration column, named by the k-th rate's legend cell."""
     s = XYSeries()
-    s.xVal = AxDataSource(numRef=NumRef(f=column_range(title, "iteration", iterations)))
-    s.yVal = NumDataSource(numRef=NumRef(f=column_range(title, "E_total", iterations)))
+    s.xVal = AxDataSource(numRef=NumRef(f=column_range(title, "iteration", iterations, spec)))
+    s.yVal = NumDataSource(numRef=NumRef(f=column_range(title, "E_total", iterations, spec)))
     s.tx = SeriesLabel(strRef=StrRef(L.legend_ref(k)))
     s.marker.symbol = "none"
     s.smooth = False

@@ -1,10 +1,9 @@
 """`backprop-sheet generate` and `backprop-sheet verify`."""
 
-import dataclasses
-
 import click
 
-from backprop_sheet.config import InputError, SheetConfig, load_config
+from backprop_sheet.activations import ACTIVATIONS
+from backprop_sheet.config import InputError, from_mapping, read_config
 
 
 class BadInput(click.ClickException):
@@ -28,7 +27,7 @@ class _Number(click.ParamType):
 
 @click.group()
 def main():
-    """Backpropagation for a 2-2-2 sigmoid network as a live-formula Excel/LibreOffice workbook."""
+    """Backpropagation for a small one-hidden-layer network as a live-formula Excel/LibreOffice workbook."""
 
 
 @main.command()
@@ -37,18 +36,25 @@ def main():
 @click.option("--lr", "learning_rates", type=_Number(float), multiple=True,
               help="A learning rate; repeat for several (one sheet each). Default: 0.1 0.2 0.5 0.8 1 2.")
 @click.option("--iterations", type=_Number(int), help="Rows per learning-rate sheet. Default: 100.")
-@click.option("--config", "config_path", help="TOML file with inputs, targets, weights, biases, "
-              "learning_rates and/or iterations; the options above override it.")
+@click.option("--hidden", type=_Number(int), help="Hidden neurons, 1-8. Default: 2.")
+@click.option("--activation", help=f"Activation of both layers: {', '.join(ACTIVATIONS)}. Default: sigmoid.")
+@click.option("--train-biases/--fixed-biases", default=None,
+              help="Give every neuron its own bias and train it (default: fixed, one per layer).")
+@click.option("--momentum", type=_Number(float), help="Momentum β in [0, 1), as PyTorch's SGD. Default: 0.")
+@click.option("--config", "config_path", help="TOML file with inputs, targets, weights, biases, learning_rates, "
+              "iterations, hidden, activation (or hidden_activation, output_activation), train_biases and/or "
+              "momentum; the options above override it.")
 @click.option("--plot", help="Also write a PNG of the learning-rate comparison here.")
-def generate(out, learning_rates, iterations, config_path, plot):
+def generate(out, learning_rates, iterations, hidden, activation, train_biases, momentum, config_path, plot):
     """Write the workbook (and optionally the comparison plot)."""
     from backprop_sheet.generate import generate as run  # imports openpyxl/matplotlib only when needed
+    flags = dict(learning_rates=list(learning_rates) or None, iterations=iterations, hidden=hidden,
+                 activation=activation, train_biases=train_biases, momentum=momentum)
     try:
-        config = load_config(config_path) if config_path else SheetConfig()
-        if learning_rates:
-            config = dataclasses.replace(config, learning_rates=learning_rates)
-        if iterations is not None:
-            config = dataclasses.replace(config, iterations=iterations)
+        values = read_config(config_path) if config_path else {}
+        if activation is not None:  # the flag sets both layers, over any layer the file names
+            values = {k: v for k, v in values.items() if k not in ("hidden_activation", "output_activation")}
+        config = from_mapping(values | {k: v for k, v in flags.items() if v is not None})
         written = run(config, out, plot)
     except InputError as error:
         raise BadInput(str(error)) from None

@@ -3,13 +3,14 @@
 from backprop_sheet import layout as L
 from backprop_sheet.config import SheetConfig
 from backprop_sheet.plot import e_total_curves
+from backprop_sheet.spec import DEFAULT, Network
 
 
-def columns_table() -> str:
-    """The columns of a learning-rate sheet."""
+def columns_table(spec: Network = DEFAULT) -> str:
+    """The columns of a learning-rate sheet (of the default network unless told)."""
     lines = ["| column | header | equation (row k) | formula in the sheet (iteration 2, η = eta_1) |",
              "| --- | --- | --- | --- |"]
-    lines += [f"| {a} | {b} | `{c}` | `{d}` |" for a, b, c, d in L.column_docs(L.rate_name(0))]
+    lines += [f"| {a} | {b} | `{c}` | `{d}` |" for a, b, c, d in L.column_docs(L.rate_name(0), spec)]
     return "\n".join(lines)
 
 

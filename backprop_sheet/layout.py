@@ -1,13 +1,18 @@
 """Where every quantity lives in the workbook and which formula computes it: the one table of columns.
 
-Formula templates name quantities in braces: `{w1}` is this row's w1 cell, `{prev.w1}` the previous
-row's, `{i1}` a parameter (one of the workbook's defined names) and `{eta}` the sheet's learning rate.
+`columns(spec)` is that table for a network of `spec.Network`. Formula templates name quantities in
+braces: `{w1}` is this row's w1 cell, `{prev.w1}` the previous row's, `{i1}` a parameter (one of the
+workbook's defined names) and `{eta}` the sheet's learning rate.
 The writer, the charts, the verifier, the derivation sheet and the README table all read from here.
 """
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+
+from backprop_sheet.activations import Activation
+from backprop_sheet.spec import Network
 
 EXCEL_MAX_ROWS = 1_048_576  # rows per worksheet in Excel and in LibreOffice Calc
 
@@ -24,29 +29,54 @@ class Parameter:
     meaning: str
 
 
-PARAMETERS = (
-    Parameter("i1", "i1", "i_1", "input 1"),
-    Parameter("i2", "i2", "i_2", "input 2"),
-    Parameter("t1", "t1", "t_1", "target of output 1"),
-    Parameter("t2", "t2", "t_2", "target of output 2"),
-    *(Parameter(f"w{n}_init", f"w{n}", f"w{n}_init", f"initial weight, {src} → {dst}")
-      for n, (src, dst) in enumerate(
-          [("i1", "h1"), ("i2", "h1"), ("i1", "h2"), ("i2", "h2"),
-           ("a_h1", "o1"), ("a_h2", "o1"), ("a_h1", "o2"), ("a_h2", "o2")], start=1)),
-    Parameter("b1", "b1", "b_1", "bias of both hidden neurons (not trained)"),
-    Parameter("b2", "b2", "b_2", "bias of both output neurons (not trained)"),
-)
-PARAMETER = {p.key: p for p in PARAMETERS}
+def _fixed_bias_meaning(layer: str, count: int) -> str:
+    every = {1: "the", 2: "both"}.get(count, "every")
+    return f"bias of {every} {layer} neuron{'s' if count > 1 else ''} (not trained)"
+
+
+@cache
+def parameters(spec: Network) -> tuple[Parameter, ...]:
+    """The Parameters sheet's inputs, in order; every formula reads them through their defined names."""
+    params = [Parameter(i, i, f"i_{i[1:]}", f"input {i[1:]}") for i in spec.inputs]
+    params += [Parameter(t, t, f"t_{t[1:]}", f"target of output {t[1:]}") for t in spec.targets]
+    params += [Parameter(f"{w}_init", w, f"{w}_init", f"initial weight, {src} → {dst}")
+               for (src, dst), w in spec.weights.items()]
+    if spec.train_biases:
+        params += [Parameter(f"{b}_init", b, f"{b}_init", f"initial bias of {b.removeprefix('b_')} (trained)")
+                   for b in spec.bias_names]
+    else:
+        params += [Parameter("b1", "b1", "b_1", _fixed_bias_meaning("hidden", spec.hidden)),
+                   Parameter("b2", "b2", "b_2", _fixed_bias_meaning("output", spec.n_out))]
+    if spec.with_velocity:
+        params.append(Parameter("momentum", "β", "momentum", "momentum: v ← β·v + ∂E_total/∂w, then w ← w − η·v"))
+    return tuple(params)
+
+
+@cache
+def parameter_index(spec: Network) -> dict[str, Parameter]:
+    return {p.key: p for p in parameters(spec)}
+
 
 # Parameters sheet: a header row, one row per parameter, the iteration count, then one row per rate.
 PARAMETER_FIRST_ROW = 2
-ITERATIONS_ROW = PARAMETER_FIRST_ROW + len(PARAMETERS)
-RATE_FIRST_ROW = ITERATIONS_ROW + 1
 VALUE_COL = 2  # the column (B) that holds every value on the Parameters sheet
+# Columns F:G of the Parameters sheet record the network's shape, which verify reads back.
+NETWORK_COL = 6
+NETWORK_FIELDS = (("inputs", "n_in"), ("hidden neurons", "hidden"), ("outputs", "n_out"),
+                  ("hidden activation", "hidden_activation"), ("output activation", "output_activation"),
+                  ("trained biases", "train_biases"), ("momentum β when generated", "momentum"))
 
 
-def parameter_row(key: str) -> int:
-    return PARAMETER_FIRST_ROW + list(PARAMETER).index(key)
+def iterations_row(spec: Network) -> int:
+    return PARAMETER_FIRST_ROW + len(parameters(spec))
+
+
+def rate_first_row(spec: Network) -> int:
+    return iterations_row(spec) + 1
+
+
+def parameter_row(key: str, spec: Network) -> int:
+    return PARAMETER_FIRST_ROW + list(parameter_index(spec)).index(key)
 
 
 def rate_name(k: int) -> str:
@@ -86,61 +116,78 @@ class Column:
         return self.first if first_row and self.first else self.formula
 
 
-def _sigmoid(z: str) -> str:
-    return f"1/(1+EXP(-{{{z}}}))"
+def _activation(act: Activation, z: str) -> str:
+    return act.formula.replace("{z}", f"{{{z}}}")
 
 
-def _slope(a: str, z: str) -> Factor:
-    # σ'(z) = σ(z)·(1 − σ(z)): the derivative is written with the activation the row already has.
-    return Factor(f"∂{a}/∂{z}", f"d{a}_d{z}", f"{{{a}}}*(1-{{{a}}})")
+def _slope(act: Activation, a: str, z: str) -> Factor:
+    # The derivative is written with the activation (or the input) the row already has: σ' = a·(1 − a).
+    formula = act.derivative.replace("{a}", f"{{{a}}}").replace("{z}", f"{{{z}}}")
+    return Factor(f"∂{a}/∂{z}", f"d{a}_d{z}", formula)
 
 
-def _output_gradient(n: int, o: str, a_h: str) -> Column:
-    """∂E_total/∂w_n for a hidden → output weight w_n on the path a_h → o."""
-    t = "t" + o[-1]
-    return Column(f"dE_dw{n}", f"∂E_total/∂w{n}", "gradients", factors=(
-        Factor(f"∂E_total/∂a_{o}", f"dE_da_{o}", f"({{a_{o}}}-{{{t}}})"),
-        _slope(f"a_{o}", o),
-        Factor(f"∂{o}/∂w{n}", a_h, f"{{{a_h}}}"),
-    ), number_format="0.000000E+00")
+def _upstream(spec: Network, h: str) -> Factor:
+    """∂E_total/∂a_h: a_h reaches E_total through every output, each through its own weight."""
+    terms = [f"({{a_{o}}}-{{{t}}})*{_slope(spec.output_fn, f'a_{o}', o).formula}*{{{spec.weights[(f'a_{h}', o)]}}}"
+             for o, t in zip(spec.output_neurons, spec.targets)]
+    return Factor(f"∂E_total/∂a_{h}", f"dE_da_{h}", "(" + "+".join(terms) + ")")
 
 
-def _hidden_gradient(n: int, h: str, i: str, w_o1: str, w_o2: str) -> Column:
-    """∂E_total/∂w_n for an input → hidden weight: a_h reaches E_total through o1 (w_o1) and o2 (w_o2)."""
-    upstream = f"(({{a_o1}}-{{t1}})*{{a_o1}}*(1-{{a_o1}})*{{{w_o1}}}+({{a_o2}}-{{t2}})*{{a_o2}}*(1-{{a_o2}})*{{{w_o2}}})"
-    return Column(f"dE_dw{n}", f"∂E_total/∂w{n}", "gradients", factors=(
-        Factor(f"∂E_total/∂a_{h}", f"dE_da_{h}", upstream),
-        _slope(f"a_{h}", h),
-        Factor(f"∂{h}/∂w{n}", i, f"{{{i}}}"),
-    ), number_format="0.000000E+00")
+def _gradient(spec: Network, param: str) -> Column:
+    """∂E_total/∂param by the chain rule: ∂E_total/∂a · ∂a/∂z · ∂z/∂param (the last is 1 for a bias)."""
+    if param.startswith("b_"):
+        z, source = param.removeprefix("b_"), None
+    else:
+        source, z = next(pair for pair, w in spec.weights.items() if w == param)
+    if z in spec.output_neurons:
+        t = spec.targets[spec.output_neurons.index(z)]
+        factors = [Factor(f"∂E_total/∂a_{z}", f"dE_da_{z}", f"({{a_{z}}}-{{{t}}})"),
+                   _slope(spec.output_fn, f"a_{z}", z)]
+    else:
+        factors = [_upstream(spec, z), _slope(spec.hidden_fn, f"a_{z}", z)]
+    if source:
+        factors.append(Factor(f"∂{z}/∂{param}", source, f"{{{source}}}"))
+    return Column(f"dE_d{param}", f"∂E_total/∂{param}", "gradients", factors=tuple(factors),
+                  number_format="0.000000E+00")
 
 
-COLUMNS = (
-    Column("iteration", "iteration", "", formula="{prev.iteration}+1", first="1", number_format="0"),
-    *(Column(f"w{n}", f"w{n}", "weights", formula=f"{{prev.w{n}}}-{{eta}}*{{prev.dE_dw{n}}}",
-             first=f"{{w{n}_init}}") for n in range(1, 9)),
-    Column("h1", "h1", "forward pass", "{w1}*{i1}+{w2}*{i2}+{b1}"),
-    Column("h2", "h2", "forward pass", "{w3}*{i1}+{w4}*{i2}+{b1}"),
-    Column("a_h1", "a_h1", "forward pass", _sigmoid("h1")),
-    Column("a_h2", "a_h2", "forward pass", _sigmoid("h2")),
-    Column("o1", "o1", "forward pass", "{w5}*{a_h1}+{w6}*{a_h2}+{b2}"),
-    Column("o2", "o2", "forward pass", "{w7}*{a_h1}+{w8}*{a_h2}+{b2}"),
-    Column("a_o1", "a_o1", "forward pass", _sigmoid("o1")),
-    Column("a_o2", "a_o2", "forward pass", _sigmoid("o2")),
-    Column("E1", "E1", "loss", "0.5*({t1}-{a_o1})^2"),
-    Column("E2", "E2", "loss", "0.5*({t2}-{a_o2})^2"),
-    Column("E_total", "E_total", "loss", "{E1}+{E2}"),
-    _hidden_gradient(1, "h1", "i1", "w5", "w7"),
-    _hidden_gradient(2, "h1", "i2", "w5", "w7"),
-    _hidden_gradient(3, "h2", "i1", "w6", "w8"),
-    _hidden_gradient(4, "h2", "i2", "w6", "w8"),
-    _output_gradient(5, "o1", "a_h1"),
-    _output_gradient(6, "o1", "a_h2"),
-    _output_gradient(7, "o2", "a_h1"),
-    _output_gradient(8, "o2", "a_h2"),
-)
-COLUMN = {c.key: c for c in COLUMNS}
-GRADIENT_COLUMNS = tuple(c for c in COLUMNS if c.factors)
+def _weighted_sum(spec: Network, z: str, sources: list[str], fixed_bias: str) -> str:
+    terms = [f"{{{spec.weights[(x, z)]}}}*{{{x}}}" for x in sources]
+    return "+".join(terms) + (f"+{{b_{z}}}" if spec.train_biases else f"+{{{fixed_bias}}}")
+
+
+@cache
+def columns(spec: Network) -> tuple[Column, ...]:
+    """The one table of a learning-rate sheet's columns, left to right, for this network."""
+    step = "v_" if spec.with_velocity else "dE_d"  # with momentum the step follows the velocity
+    cols = [Column("iteration", "iteration", "", formula="{prev.iteration}+1", first="1", number_format="0")]
+    cols += [Column(p, p, "biases" if p.startswith("b_") else "weights",
+                    formula=f"{{prev.{p}}}-{{eta}}*{{prev.{step}{p}}}", first=f"{{{p}_init}}")
+             for p in spec.trained]
+    a_h = [f"a_{h}" for h in spec.hidden_neurons]
+    for neurons, sources, bias, act in ((spec.hidden_neurons, spec.inputs, "b1", spec.hidden_fn),
+                                        (spec.output_neurons, a_h, "b2", spec.output_fn)):
+        cols += [Column(z, z, "forward pass", _weighted_sum(spec, z, sources, bias)) for z in neurons]
+        cols += [Column(f"a_{z}", f"a_{z}", "forward pass", _activation(act, z)) for z in neurons]
+    errors = [f"E{k}" for k in range(1, spec.n_out + 1)]
+    cols += [Column(e, e, "loss", f"0.5*({{{t}}}-{{a_{o}}})^2")
+             for e, t, o in zip(errors, spec.targets, spec.output_neurons)]
+    cols.append(Column("E_total", "E_total", "loss", "+".join(f"{{{e}}}" for e in errors)))
+    cols += [_gradient(spec, p) for p in spec.trained]
+    if spec.with_velocity:
+        cols += [Column(f"v_{p}", f"v_{p}", "velocities", formula=f"{{momentum}}*{{prev.v_{p}}}+{{dE_d{p}}}",
+                        first=f"{{dE_d{p}}}", number_format="0.000000E+00") for p in spec.trained]
+    return tuple(cols)
+
+
+@cache
+def column_index(spec: Network) -> dict[str, Column]:
+    return {c.key: c for c in columns(spec)}
+
+
+def gradient_columns(spec: Network) -> tuple[Column, ...]:
+    return tuple(c for c in columns(spec) if c.factors)
+
 
 # Learning-rate sheets: the rate in B1, the chart above the table (visible when the sheet opens), then
 # group bands, headers and one row per iteration. The panes freeze below the headers.
@@ -163,13 +210,13 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def col(key: str) -> int:
+def col(key: str, spec: Network) -> int:
     """1-based column index of a quantity on the learning-rate sheets."""
-    return list(COLUMN).index(key) + 1
+    return list(column_index(spec)).index(key) + 1
 
 
-def letter(key: str) -> str:
-    return column_letter(col(key))
+def letter(key: str, spec: Network) -> str:
+    return column_letter(col(key, spec))
 
 
 def data_row(iteration: int) -> int:
@@ -184,37 +231,39 @@ def render(template: str, ref: Callable[[str, bool], str]) -> str:
     return _FIELD.sub(lambda m: ref(m[2], bool(m[1])), template)
 
 
-def _name(key: str, eta: str) -> str:
-    return eta if key == "eta" else PARAMETER[key].name
+def _name(key: str, eta: str, spec: Network) -> str:
+    return eta if key == "eta" else parameter_index(spec)[key].name
 
 
-def row_pattern(column: Column, eta: str, first_row: bool) -> str:
+def row_pattern(column: Column, eta: str, first_row: bool, spec: Network) -> str:
     """The formula for any data row, with {r} for the row and {p} for the previous one (str.format)."""
     def ref(key: str, prev: bool) -> str:
-        if key in COLUMN:
-            return letter(key) + ("{p}" if prev else "{r}")
-        return _name(key, eta)
+        if key in column_index(spec):
+            return letter(key, spec) + ("{p}" if prev else "{r}")
+        return _name(key, eta, spec)
     return "=" + render(column.template(first_row), ref)
 
 
-def formula(column: Column, eta: str, iteration: int) -> str:
+def formula(column: Column, eta: str, iteration: int, spec: Network) -> str:
     row = data_row(iteration)
-    return row_pattern(column, eta, iteration == 1).format(r=row, p=row - 1)
+    return row_pattern(column, eta, iteration == 1, spec).format(r=row, p=row - 1)
 
 
-def cell_formula(template: str, sheet: str, iteration: int) -> str:
+def cell_formula(template: str, sheet: str, iteration: int, spec: Network) -> str:
     """A template evaluated on another sheet's row (used by the derivation sheet)."""
     def ref(key: str, prev: bool) -> str:
-        if key in COLUMN:
-            return f"{quote_sheet(sheet)}!{letter(key)}{data_row(iteration) - prev}"
-        return _name(key, "")
+        if key in column_index(spec):
+            return f"{quote_sheet(sheet)}!{letter(key, spec)}{data_row(iteration) - prev}"
+        return _name(key, "", spec)
     return "=" + render(template, ref)
 
 
-def symbolic(template: str) -> str:
+def symbolic(template: str, spec: Network) -> str:
     """The template as an equation: `{prev.w1}-{eta}*{prev.dE_dw1}` → `w1[k-1]-η·∂E_total/∂w1[k-1]`."""
+    cols, params = column_index(spec), parameter_index(spec)
+
     def ref(key: str, prev: bool) -> str:
-        name = "η" if key == "eta" else COLUMN[key].header if key in COLUMN else PARAMETER[key].label
+        name = "η" if key == "eta" else cols[key].header if key in cols else params[key].label
         if key.endswith("_init"):
             name += " (initial)"
         return name + ("[k-1]" if prev else "")
@@ -272,11 +321,11 @@ def summary_chart_row(rates: int) -> int:
     return summary_row(rates) + 1
 
 
-def summary_cells(titles: list[str], iterations: int) -> list[Linked]:
+def summary_cells(titles: list[str], iterations: int, spec: Network) -> list[Linked]:
     cells = []
     for k, title in enumerate(titles):
         row = summary_row(k)
-        e_total = f"{quote_sheet(title)}!${letter('E_total')}$"
+        e_total = f"{quote_sheet(title)}!${letter('E_total', spec)}$"
         cells += [
             Linked(row, 1, f"={rate_name(k)}", "eta", k, 1),
             Linked(row, 4, f"={e_total}{data_row(1)}", "E_total", k, 1),
@@ -303,26 +352,28 @@ DERIVATION_WIDTHS = (14, 30, 34, 22, 14, 14, 14, 14, 12, 12)  # characters; the 
 FACTOR_VALUE_COL = 6  # F: first of the value columns
 
 
-def derivation_cells(first_title: str) -> list[Linked]:
+def derivation_cells(first_title: str, spec: Network) -> list[Linked]:
     cells = []
-    for n, column in enumerate(GRADIENT_COLUMNS):
+    for n, column in enumerate(gradient_columns(spec)):
         row = DERIVATION_HEADER_ROW + 1 + n
         for j, factor in enumerate(column.factors):
-            cells.append(Linked(row, FACTOR_VALUE_COL + j, cell_formula(factor.formula, first_title, 1),
+            cells.append(Linked(row, FACTOR_VALUE_COL + j, cell_formula(factor.formula, first_title, 1, spec),
                                 factor.key, 0, 1))
         values = [column_letter(FACTOR_VALUE_COL + j) + str(row) for j in range(len(column.factors))]
         cells.append(Linked(row, FACTOR_VALUE_COL + 3, "=" + "*".join(values), column.key, 0, 1))
         cells.append(Linked(row, FACTOR_VALUE_COL + 4,
-                            f"={quote_sheet(first_title)}!{letter(column.key)}{data_row(1)}", column.key, 0, 1))
+                            f"={quote_sheet(first_title)}!{letter(column.key, spec)}{data_row(1)}",
+                            column.key, 0, 1))
     return cells
 
 
-def derivation_columns_row() -> int:
+def derivation_columns_row(spec: Network) -> int:
     """The heading row of the derivation sheet's table of columns, two rows below the gradients."""
-    return DERIVATION_HEADER_ROW + len(GRADIENT_COLUMNS) + 2
+    return DERIVATION_HEADER_ROW + len(gradient_columns(spec)) + 2
 
 
-def column_docs(eta: str) -> list[tuple[str, str, str, str]]:
+def column_docs(eta: str, spec: Network) -> list[tuple[str, str, str, str]]:
     """(letter, header, equation, formula at iteration 2) for every column of a learning-rate sheet."""
-    return [(letter(c.key), c.header, symbolic(c.template(False)), formula(c, eta, 2)) for c in COLUMNS]
+    return [(letter(c.key, spec), c.header, symbolic(c.template(False), spec), formula(c, eta, 2, spec))
+            for c in columns(spec)]
 

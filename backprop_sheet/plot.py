@@ -11,7 +11,7 @@ from backprop_sheet.config import SheetConfig
 def e_total_curves(config: SheetConfig):
     """E_total for every iteration and learning rate: array (iterations, rates)."""
     return network.train(config.weights, config.inputs, config.targets, config.biases,
-                         config.learning_rates, config.iterations)["E_total"]
+                         config.learning_rates, config.iterations, spec=config.spec)["E_total"]
 
 
 def plot_learning_rates(config: SheetConfig, file: BinaryIO) -> None:
@@ -25,7 +25,7 @@ def plot_learning_rates(config: SheetConfig, file: BinaryIO) -> None:
         ax.plot(iterations, e_total[:, k], label=f"η = {rate:g}")
     ax.set_xlabel("iteration")
     ax.set_ylabel("E_total")
-    ax.set_title("2-2-2 network: E_total by learning rate")
+    ax.set_title(f"E_total by learning rate: {config.spec.describe()}")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.savefig(file, format="png")

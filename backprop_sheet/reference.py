@@ -11,37 +11,32 @@ import numpy as np
 from backprop_sheet import layout as L
 from backprop_sheet import network
 from backprop_sheet.config import InputError, SheetConfig
+from backprop_sheet.spec import Network
 
-CHUNK = 50_000  # iterations per network.train call: bounds the per-row dicts it keeps in memory
 EXP_LIMIT = 709.78  # EXP(x) is past the largest double (1.8E+308) for x > 709.782…: #NUM! in every engine
 
 
-def train(weights, inputs, targets, biases, learning_rates, iterations: int) -> dict[str, np.ndarray]:
-    """network.train, run in chunks of CHUNK iterations: the same numbers, in flat (iterations, R) arrays."""
-    rates = np.asarray(learning_rates, dtype=np.float64)
-    w = np.broadcast_to(np.asarray(weights, dtype=np.float64)[:, None], (8, len(rates)))
-    parts = []
-    done = 0
-    while done < iterations:
-        steps = min(CHUNK, iterations - done)
-        # One row more than asked: its weights are where the next chunk starts.
-        part = network.train(w, inputs, targets, biases, rates, steps + (done + steps < iterations))
-        w = np.stack([part[name][steps] for name in network.WEIGHTS]) if done + steps < iterations else w
-        parts.append({name: values[:steps] for name, values in part.items()})
-        done += steps
-    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+def train(weights, inputs, targets, biases, learning_rates, iterations: int, spec: Network | None = None,
+          velocity: bool | None = None) -> dict[str, np.ndarray]:
+    """network.train: every quantity as a flat (iterations, R) array (filled in place, row by row)."""
+    return network.train(weights, inputs, targets, biases, learning_rates, iterations, spec=spec, velocity=velocity)
 
 
 def of_config(config: SheetConfig) -> dict[str, np.ndarray]:
     return train(config.weights, config.inputs, config.targets, config.biases, config.learning_rates,
-                 config.iterations)
+                 config.iterations, spec=config.spec)
 
 
 def parameter_values(config: SheetConfig) -> dict[str, float]:
-    """Parameter key (layout.PARAMETERS) → value."""
-    values = dict(zip(("i1", "i2"), config.inputs)) | dict(zip(("t1", "t2"), config.targets))
-    values |= {f"w{n}_init": w for n, w in enumerate(config.weights, start=1)}
-    return values | dict(zip(("b1", "b2"), config.biases))
+    """Parameter key (layout.parameters(spec)) → value."""
+    spec = config.spec
+    values = dict(zip(spec.inputs, config.inputs)) | dict(zip(spec.targets, config.targets))
+    values |= {f"{w}_init": value for w, value in zip(spec.weights.values(), config.weights)}
+    if spec.train_biases:
+        values |= {f"{b}_init": value for b, value in spec.initial_biases(config.biases).items()}
+    else:
+        values |= dict(zip(("b1", "b2"), config.biases))
+    return values | ({"momentum": config.momentum} if spec.with_velocity else {})
 
 
 def value(trajectory: dict[str, np.ndarray], params: dict[str, float], rates, quantity: str,
@@ -59,19 +54,19 @@ def value(trajectory: dict[str, np.ndarray], params: dict[str, float], rates, qu
 _EXP = re.compile(r"EXP\(-\{(\w+)\}\)")
 
 
-def first_overflow(trajectory: dict[str, np.ndarray], learning_rates) -> str | None:
+def first_overflow(trajectory: dict[str, np.ndarray], learning_rates, spec: Network) -> str | None:
     """Where a spreadsheet would first show an error cell for this trajectory, or None.
 
     An EXP(-z) column errs when -z > EXP_LIMIT; any column errs when its value is not a finite double.
     The first is the earliest iteration, then the leftmost column, then the first rate.
     """
-    found = []
-    for index, column in enumerate(L.COLUMNS):
+    found, index_of = [], L.column_index(spec)
+    for index, column in enumerate(L.columns(spec)):
         if column.key not in trajectory:
             continue
         checks = [(~np.isfinite(trajectory[column.key]), f"{column.header} is not a finite number",
                    column.key, "numbers past ±1.8E+308 are #NUM!")]
-        checks += [(-trajectory[z] > EXP_LIMIT, f"EXP(-{L.COLUMN[z].header}) overflows", z,
+        checks += [(-trajectory[z] > EXP_LIMIT, f"EXP(-{index_of[z].header}) overflows", z,
                     f"EXP of more than {EXP_LIMIT} is #NUM!") for z in _EXP.findall(column.template(False))]
         for bad, what, key, why in checks:
             if bad.any():
@@ -84,7 +79,7 @@ def first_overflow(trajectory: dict[str, np.ndarray], learning_rates) -> str | N
     # Iteration 1 uses the initial weights alone, so there every rate fails alike.
     where = ("iteration 1 (the initial weights, every learning rate)" if n == 0 else
              f"iteration {n + 1:,} with η = {L.number_text(float(learning_rates[k]))}")
-    return (f"a spreadsheet would overflow at {where}: {what} ({L.COLUMN[key].header} = "
+    return (f"a spreadsheet would overflow at {where}: {what} ({index_of[key].header} = "
             f"{L.number_text(float(shown))}; {why}); "
             f"use {'smaller weights, inputs or biases' if n == 0 else 'a smaller learning rate'}")
 
@@ -93,7 +88,7 @@ def checked(config: SheetConfig) -> dict[str, np.ndarray]:
     """The reference trajectory of `config`; InputError if a spreadsheet would overflow computing it."""
     with np.errstate(over="ignore", invalid="ignore"):  # overflows are found and reported below
         trajectory = of_config(config)
-    problem = first_overflow(trajectory, config.learning_rates)
+    problem = first_overflow(trajectory, config.learning_rates, config.spec)
     if problem:
         raise InputError(problem)
     return trajectory

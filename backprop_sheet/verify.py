@@ -1,5 +1,6 @@
 """Checking a recalculated workbook, cell by cell, against the numpy reference."""
 
+import dataclasses
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from backprop_sheet import layout as L
 from backprop_sheet import reference as R
 from backprop_sheet.config import InputError
 from backprop_sheet.recalc import recalculate_with
+from backprop_sheet.spec import DEFAULT, Network
 from backprop_sheet.workbook import read_grids
 
 TOLERANCE = 1e-9  # accepted |got − expected| per unit of max(1, |expected|): relative for large values
@@ -47,6 +49,7 @@ class Report:
 @dataclass(frozen=True)
 class Found:
     """The parameters a workbook's Parameters sheet holds."""
+    spec: Network  # the shape the workbook was generated for (its momentum: β when generated)
     values: dict[str, float]  # parameter key → value
     learning_rates: list[float]
     iterations: int
@@ -67,8 +70,27 @@ def _name(title: str, row: int, col: int) -> str:
     return f"{L.quote_sheet(title)}!{L.column_letter(col)}{row}"
 
 
+def read_spec(grid: list[tuple]) -> Network:
+    """The network's shape from the Parameters sheet's network table (a workbook without one is 2-2-2)."""
+    found = {}
+    for r, (label, key) in enumerate(L.NETWORK_FIELDS, start=2):
+        value = _at(grid, r, L.NETWORK_COL + 1)
+        if _at(grid, r, L.NETWORK_COL) != label:
+            if found:
+                raise InputError(f"the {L.PARAMETERS_SHEET} sheet's network table lacks {label!r}")
+            return DEFAULT
+        if key == "train_biases":
+            value = {"yes": True, "no": False}.get(value, value)
+        elif isinstance(value, float) and value.is_integer() and key != "momentum":
+            value = int(value)  # engines may write every number as a float
+        found[key] = value
+    return Network(**found)
+
+
 def read_parameters(grid: list[tuple]) -> Found:
-    """The network, learning rates and iteration count from the Parameters sheet's value column."""
+    """The network, learning rates and iteration count from the Parameters sheet."""
+    spec = read_spec(grid)
+
     def number(row: int, what: str) -> float:
         value = _at(grid, row, L.VALUE_COL)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -76,22 +98,30 @@ def read_parameters(grid: list[tuple]) -> Found:
                              f"holds {value!r}, not a number")
         return float(value)
 
-    values = {p.key: number(L.parameter_row(p.key), p.label) for p in L.PARAMETERS}
-    iterations = number(L.ITERATIONS_ROW, "iterations")
+    values = {p.key: number(L.parameter_row(p.key, spec), p.label) for p in L.parameters(spec)}
+    iterations = number(L.iterations_row(spec), "iterations")
     if not iterations.is_integer() or not 1 <= iterations <= L.MAX_ITERATIONS:
         raise InputError(f"the Parameters sheet's iteration count {iterations!r} is not a valid row count")
     rates = []
-    while _at(grid, L.RATE_FIRST_ROW + len(rates), L.VALUE_COL) is not None:
-        rates.append(number(L.RATE_FIRST_ROW + len(rates), f"learning rate {len(rates) + 1}"))
-    return Found(values, rates, int(iterations))
+    first = L.rate_first_row(spec)
+    while _at(grid, first + len(rates), L.VALUE_COL) is not None:
+        rates.append(number(first + len(rates), f"learning rate {len(rates) + 1}"))
+    return Found(spec, values, rates, int(iterations))
 
 
 def reference(found: Found) -> dict[str, np.ndarray]:
     """Every reference quantity as (iterations, rates), parameters included for the derivation cells."""
-    v = found.values
+    v, spec = found.values, found.spec
+    biases = [v[f"{b}_init"] for b in spec.bias_names] if spec.train_biases else [v["b1"], v["b2"]]
+    # β as the sheet holds it now: the user may have edited it; the velocity columns stay either way.
+    try:
+        now = dataclasses.replace(spec, momentum=v.get("momentum", 0.0))
+    except InputError as error:
+        raise InputError(f"the {L.PARAMETERS_SHEET} sheet's β: {error}") from None
     with np.errstate(over="ignore", invalid="ignore"):  # an overflowing reference fails its cells below
-        trajectory = R.train([v[f"w{n}_init"] for n in range(1, 9)], (v["i1"], v["i2"]), (v["t1"], v["t2"]),
-                             (v["b1"], v["b2"]), found.learning_rates, found.iterations)
+        trajectory = R.train([v[f"{w}_init"] for w in spec.weights.values()], [v[i] for i in spec.inputs],
+                             [v[t] for t in spec.targets], biases, found.learning_rates, found.iterations,
+                             spec=now, velocity=spec.with_velocity)
     shape = (found.iterations, len(found.learning_rates))
     iteration = np.broadcast_to(np.arange(1.0, found.iterations + 1)[:, None], shape)
     eta = np.broadcast_to(np.asarray(found.learning_rates), shape)
@@ -165,7 +195,7 @@ def structure(values: dict[str, list[tuple]], found: Found) -> list[str]:
         if len(grid) < last:
             problems.append(f"sheet {title!r} has {max(len(grid) - L.FIRST_ROW + 1, 0):,} iteration rows, "
                             f"the Parameters sheet says {found.iterations:,}")
-        elif any(v is not None for row in grid[last:] for v in row[:len(L.COLUMNS)]):
+        elif any(v is not None for row in grid[last:] for v in row[:len(L.columns(found.spec))]):
             problems.append(f"sheet {title!r} has rows after iteration {found.iterations:,}")
     return problems
 
@@ -184,15 +214,15 @@ def compare(original: Path, recalculated: Path, tolerance: float = TOLERANCE) ->
     report.problems = structure(values, found)
     if report.problems:
         return report
-    expected = reference(found)
+    spec, expected = found.spec, reference(found)
     titles = _rate_titles(values)
     for k, title in enumerate(titles):
         checker.check(title, *L.RATE_CELL, found.learning_rates[k])
-        for c, column in enumerate(L.COLUMNS, start=1):
+        for c, column in enumerate(L.columns(spec), start=1):
             for n, value in enumerate(expected[column.key][:, k]):
                 checker.check(title, L.data_row(n + 1), c, value)
-    linked = {L.SUMMARY_SHEET: L.summary_cells(titles, found.iterations),
-              L.DERIVATION_SHEET: L.derivation_cells(titles[0])}
+    linked = {L.SUMMARY_SHEET: L.summary_cells(titles, found.iterations, spec),
+              L.DERIVATION_SHEET: L.derivation_cells(titles[0], spec)}
     for title, cells in linked.items():
         for cell in cells:
             checker.check(title, cell.row, cell.col, expected[cell.quantity][cell.iteration - 1, cell.rate])

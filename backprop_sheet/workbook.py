@@ -27,6 +27,7 @@ from backprop_sheet import reference as R
 from backprop_sheet import styles as S
 from backprop_sheet.config import InputError, SheetConfig
 from backprop_sheet.package import Sheet, finish
+from backprop_sheet.spec import Network
 
 ROWS_PER_CHUNK = 2000  # rows joined before each write to the zip stream
 CHART_CACHE_MAX = 20_000  # iterations up to which the charts carry their points (beyond: drawn on recalculation)
@@ -37,6 +38,7 @@ def write_workbook(config: SheetConfig, file: BinaryIO, trajectory: dict[str, np
     """Write the whole workbook for `config` to a binary file; `trajectory` is its reference, if known."""
     if trajectory is None:
         trajectory = R.checked(config)
+    spec = config.spec
     book = _Book(config, trajectory)
     wb = Workbook()
     wb.remove(wb.active)
@@ -48,11 +50,11 @@ def write_workbook(config: SheetConfig, file: BinaryIO, trajectory: dict[str, np
     rate_sheets = [book.rate_sheet(wb.create_sheet(title), k) for k, title in enumerate(titles)]
     book.summary_sheet(summary, titles)
     book.derivation_sheet(wb.create_sheet(L.DERIVATION_SHEET), titles[0])
-    for p in L.PARAMETERS:
-        _define(wb, p.name, L.parameter_row(p.key))
+    for p in L.parameters(spec):
+        _define(wb, p.name, L.parameter_row(p.key, spec))
     for k in range(len(titles)):
-        _define(wb, L.rate_name(k), L.RATE_FIRST_ROW + k)
-    patterns = [_row_pattern(ws, k) for k, ws in enumerate(rate_sheets)]
+        _define(wb, L.rate_name(k), L.rate_first_row(spec) + k)
+    patterns = [_row_pattern(ws, k, spec) for k, ws in enumerate(rate_sheets)]
     buffer = io.BytesIO()
     wb.save(buffer)
     # Sheet part names are known only once openpyxl has saved.
@@ -61,9 +63,9 @@ def write_workbook(config: SheetConfig, file: BinaryIO, trajectory: dict[str, np
     last = L.data_row(config.iterations)
     for k, (ws, pattern) in enumerate(zip(rate_sheets, patterns)):
         part = parts[ws.path.lstrip("/")]
-        part.rows = _bulk_rows(pattern, trajectory, k, config.iterations)
+        part.rows = _bulk_rows(pattern, trajectory, k, config.iterations, spec)
         part.rows_bound = _rows_bound(pattern, config.iterations)
-        part.dimension = f"A1:{L.column_letter(len(L.COLUMNS))}{last}"
+        part.dimension = f"A1:{L.column_letter(len(L.columns(spec)))}{last}"
     finish(buffer, file, parts, book.chart_caches(titles))
 
 
@@ -95,9 +97,10 @@ def _widths(ws: Worksheet, widths) -> None:
 
 
 def _parameters_sheet(ws: Worksheet, config: SheetConfig, titles: list[str]) -> None:
+    spec = config.spec
     _header(ws, 1, ("quantity", "value", "name in formulas", "meaning"))
     values = R.parameter_values(config)
-    rows = [(p.label, values[p.key], p.name, p.meaning) for p in L.PARAMETERS]
+    rows = [(p.label, values[p.key], p.name, p.meaning) for p in L.parameters(spec)]
     rows.append(("iterations", config.iterations, "", "rows on each learning-rate sheet (regenerate to change)"))
     rows += [(f"η{k + 1}", rate, L.rate_name(k), f"learning rate of sheet {title!r}")
              for k, (rate, title) in enumerate(zip(config.learning_rates, titles))]
@@ -105,29 +108,37 @@ def _parameters_sheet(ws: Worksheet, config: SheetConfig, titles: list[str]) -> 
         for c, value in enumerate(row, start=1):
             ws.cell(r, c, value).font = S.BODY
         ws.cell(r, L.VALUE_COL).number_format = "General"
-        if r != L.ITERATIONS_ROW:
+        if r != L.iterations_row(spec):
             ws.cell(r, L.VALUE_COL).fill = S.INPUT_FILL
     note = L.PARAMETER_FIRST_ROW + len(rows) + 1
     _text(ws, note, 1, "Yellow cells are inputs: edit one and every sheet, label and chart recalculates. "
                        "The sheet tabs keep the rates the workbook was generated with.", S.NOTE)
-    _widths(ws, (12, 14, 18, 48))
+    # The network's shape, for the reader and for verify; regenerate to change it.
+    for c, text in enumerate(("network", "(regenerate to change)"), start=L.NETWORK_COL):
+        cell = ws.cell(1, c, text)
+        cell.font, cell.border, cell.fill, cell.alignment = S.BOLD, S.HEADER_BORDER, S.HEADER_FILL, S.CENTER
+    for r, (label, field) in enumerate(L.NETWORK_FIELDS, start=2):
+        value = getattr(spec, field)
+        ws.cell(r, L.NETWORK_COL, label).font = S.BODY
+        cell = ws.cell(r, L.NETWORK_COL + 1, ("no", "yes")[value] if isinstance(value, bool) else value)
+        cell.font, cell.number_format = S.BODY, "General"
+    _widths(ws, (12, 14, 18, 48, 3, 26, 22))
     ws.freeze_panes = "A2"
     S.print_setup(ws, "1:1")
 
 
 def _exact_parameters(config: SheetConfig) -> dict[str, float]:
     """The Parameters sheet's numbers by cell, so that the package writes them to the last digit."""
-    values = R.parameter_values(config)
-    cells = {f"{L.column_letter(L.VALUE_COL)}{L.parameter_row(p.key)}": values[p.key] for p in L.PARAMETERS}
-    return cells | {f"{L.column_letter(L.VALUE_COL)}{L.RATE_FIRST_ROW + k}": rate
-                    for k, rate in enumerate(config.learning_rates)}
+    values, spec, col = R.parameter_values(config), config.spec, L.column_letter(L.VALUE_COL)
+    cells = {f"{col}{L.parameter_row(p.key, spec)}": values[p.key] for p in L.parameters(spec)}
+    return cells | {f"{col}{L.rate_first_row(spec) + k}": rate for k, rate in enumerate(config.learning_rates)}
 
 
 class _Book:
     """The sheets that hold formulas, and the cached value of every formula cell openpyxl writes."""
 
     def __init__(self, config: SheetConfig, trajectory: dict[str, np.ndarray]):
-        self.config, self.trajectory = config, trajectory
+        self.config, self.trajectory, self.spec = config, trajectory, config.spec
         self.params = R.parameter_values(config)
         self.values: dict[str, dict[str, float | str]] = {}  # sheet title → cell → cached value
 
@@ -149,24 +160,27 @@ class _Book:
         _text(ws, row, col - 1, "η =", S.BOLD, S.RIGHT)
         cell = self._formula(ws, row, col, f"={L.rate_name(k)}", self.config.learning_rates[k])
         cell.font, cell.alignment = S.BOLD, S.LEFT
+        spec, columns = self.spec, L.columns(self.spec)
+        step = "w − η·v, v = β·v + ∂E_total/∂w," if spec.with_velocity else "w − η·∂E_total/∂w"
+        what = "weights and biases" if spec.train_biases else "weights"
         _text(ws, row, col + 1, f"learning rate, set on the Parameters sheet (η{k + 1}); the tab keeps the "
-                                "generated name. Each row's weights are w − η·∂E_total/∂w of the row above.", S.NOTE)
+                                f"generated name. Each row's {what} are {step} of the row above.", S.NOTE)
         start = 1
-        for c, column in enumerate(L.COLUMNS, start=1):
-            if c == len(L.COLUMNS) or L.COLUMNS[c].group != column.group:
+        for c, column in enumerate(columns, start=1):
+            if c == len(columns) or columns[c].group != column.group:
                 cell = ws.cell(L.GROUP_ROW, start, column.group)
                 cell.alignment, cell.font = S.CENTER, S.BOLD
                 if c > start:
                     ws.merge_cells(start_row=L.GROUP_ROW, start_column=start, end_row=L.GROUP_ROW, end_column=c)
                 start = c + 1
-        _header(ws, L.HEADER_ROW, [c.header for c in L.COLUMNS])
-        for c, column in enumerate(L.COLUMNS, start=1):
-            self._formula(ws, L.FIRST_ROW, c, L.formula(column, L.rate_name(k), 1),
+        _header(ws, L.HEADER_ROW, [c.header for c in columns])
+        for c, column in enumerate(columns, start=1):
+            self._formula(ws, L.FIRST_ROW, c, L.formula(column, L.rate_name(k), 1, spec),
                           self._value(column.key, k, 1), column.number_format)
             ws.column_dimensions[L.column_letter(c)].width = 9 if c == 1 else 14
         ws.freeze_panes = ws.cell(L.FIRST_ROW, 2)
         chart = charts.chart("E_total against iteration", self.config.iterations)
-        chart.series.append(charts.series(ws.title, self.config.iterations, k))
+        chart.series.append(charts.series(ws.title, self.config.iterations, k, spec))
         charts.place(chart, L.CHART_ROW, L.CHART_ROWS, L.CHART_COLUMNS)
         ws.add_chart(chart)
         S.print_setup(ws, f"{L.GROUP_ROW}:{L.HEADER_ROW}")
@@ -178,7 +192,7 @@ class _Book:
         _text(ws, 2, 1, "Every value is a formula on the learning-rate sheets.", S.NOTE)
         _text(ws, 3, 1, "η is set on the Parameters sheet: the legend follows an edit, the tab names do not.", S.NOTE)
         _header(ws, L.SUMMARY_HEADER_ROW, [h.format(n=f"{n:,}") for h in L.SUMMARY_HEADERS], wrap=True)
-        for cell in L.summary_cells(titles, n):
+        for cell in L.summary_cells(titles, n, self.spec):
             self._formula(ws, cell.row, cell.col, cell.formula,
                           self._value(cell.quantity, cell.rate, cell.iteration),
                           "General" if cell.quantity == "eta" else "0.000000000")
@@ -190,34 +204,36 @@ class _Book:
                 ws.cell(L.summary_row(k), c).alignment = S.CENTER
         _widths(ws, L.SUMMARY_WIDTHS)
         chart = charts.chart("E_total against iteration for each learning rate", n)
-        chart.series += [charts.series(title, n, k) for k, title in enumerate(titles)]
+        chart.series += [charts.series(title, n, k, self.spec) for k, title in enumerate(titles)]
         charts.place(chart, L.summary_chart_row(len(titles)), L.SUMMARY_CHART_ROWS, len(L.SUMMARY_HEADERS))
         ws.add_chart(chart)
         S.print_setup(ws, f"{L.SUMMARY_HEADER_ROW}:{L.SUMMARY_HEADER_ROW}")
 
     def derivation_sheet(self, ws: Worksheet, first_title: str) -> None:
         ws.cell(1, 1, "The chain rule behind every gradient column").font = S.TITLE
-        _text(ws, 2, 1, "E_total = E1 + E2 = ½(t1 − a_o1)² + ½(t2 − a_o2)²;  a = σ(z) = 1/(1 + e^(−z)), "
-                        "so ∂a/∂z = a·(1 − a);  the hidden weights' gradients use the same iteration's w5..w8.")
+        spec = self.spec
+        _text(ws, 2, 1, _derivation_note(spec))
         _text(ws, 3, 1, f"Values: iteration 1 of sheet {first_title!r} (iteration 1 is the same on every sheet).",
               S.NOTE)
         _header(ws, L.DERIVATION_HEADER_ROW, L.DERIVATION_HEADERS, wrap=True)
-        for n, column in enumerate(L.GRADIENT_COLUMNS):
+        for n, column in enumerate(L.gradient_columns(spec)):
             row = L.DERIVATION_HEADER_ROW + 1 + n
             _text(ws, row, 1, column.header, S.BOLD, S.TOP)
-            _text(ws, row, 2, f"{column.header} = " + " · ".join(f.symbol for f in column.factors),
-                  alignment=S.WRAP)
+            chain = " · ".join(f.symbol for f in column.factors)
+            if len(column.factors) == 2:  # a bias: z = Σ w·x + b, so ∂z/∂b = 1
+                chain += f" · ∂{column.key.removeprefix('dE_db_')}/∂{column.key.removeprefix('dE_d')} (= 1)"
+            _text(ws, row, 2, f"{column.header} = {chain}", alignment=S.WRAP)
             for j, factor in enumerate(column.factors):
-                _text(ws, row, 3 + j, f"{factor.symbol} = {L.symbolic(factor.formula)}", alignment=S.WRAP)
-        for cell in L.derivation_cells(first_title):
+                _text(ws, row, 3 + j, f"{factor.symbol} = {L.symbolic(factor.formula, spec)}", alignment=S.WRAP)
+        for cell in L.derivation_cells(first_title, spec):
             value = self._value(cell.quantity, cell.rate, cell.iteration)
             self._formula(ws, cell.row, cell.col, cell.formula, value, S.value_format(value)).alignment = S.TOP
-        row = L.derivation_columns_row()
+        row = L.derivation_columns_row(spec)
         ws.cell(row, 1, "Every column of a learning-rate sheet").font = S.TITLE
         last = len(L.DERIVATION_HEADERS)
         _header(ws, row + 1, ("column", "header", "equation (row k)", f"formula at iteration 2 of {first_title!r}"))
         ws.merge_cells(start_row=row + 1, start_column=4, end_row=row + 1, end_column=last)
-        for r, docs in enumerate(L.column_docs(L.rate_name(0)), start=row + 2):
+        for r, docs in enumerate(L.column_docs(L.rate_name(0), spec), start=row + 2):
             for c, text in enumerate(docs, start=1):
                 _text(ws, r, c, text, alignment=S.WRAP)
             ws.merge_cells(start_row=r, start_column=4, end_row=r, end_column=last)
@@ -233,8 +249,8 @@ class _Book:
                                    for label in L.summary_labels(len(titles))}
         if n <= CHART_CACHE_MAX:
             for k, title in enumerate(titles):
-                caches[charts.column_range(title, "iteration", n)] = list(range(1, n + 1))
-                caches[charts.column_range(title, "E_total", n)] = self.trajectory["E_total"][:, k].tolist()
+                caches[charts.column_range(title, "iteration", n, self.spec)] = list(range(1, n + 1))
+                caches[charts.column_range(title, "E_total", n, self.spec)] = self.trajectory["E_total"][:, k].tolist()
         return caches
 
 
@@ -251,12 +267,26 @@ def _fit_rows(ws: Worksheet, widths) -> None:
             ws.row_dimensions[row[0].row].height = 13 * lines + 2
 
 
-def _row_pattern(ws: Worksheet, k: int) -> str:
+def _derivation_note(spec: Network) -> str:
+    """The loss and the activations' derivatives, above the chain-rule table."""
+    n = spec.n_out
+    loss = "E_total = E1 + E2 = ½(t1 − a_o1)² + ½(t2 − a_o2)²" if n == 2 else \
+        f"E_total = E1 + … + E{n} = Σ ½(t − a_o)²" if n > 2 else "E_total = E1 = ½(t1 − a_o1)²"
+    if spec.hidden_fn == spec.output_fn:
+        acts = f"a = {spec.hidden_fn.symbol}, so ∂a/∂z = {spec.hidden_fn.derivative_symbol}"
+    else:
+        acts = ";  ".join(f"{layer}: a = {act.symbol}, ∂a/∂z = {act.derivative_symbol}"
+                          for act, layer in ((spec.hidden_fn, "hidden"), (spec.output_fn, "output")))
+    first_out, last = spec.weights[("a_h1", "o1")], list(spec.weights.values())[-1]
+    return f"{loss};  {acts};  the hidden weights' gradients use the same iteration's {first_out}..{last}."
+
+
+def _row_pattern(ws: Worksheet, k: int, spec: Network) -> str:
     """The XML of one row after iteration 1, for str.format: {0} row, {1} row above, {2}.. the values."""
     cells = []
-    for c, column in enumerate(L.COLUMNS, start=1):
+    for c, column in enumerate(L.columns(spec), start=1):
         style = ws.cell(L.FIRST_ROW, c).style_id
-        formula = escape(L.row_pattern(column, L.rate_name(k), False).removeprefix("="))
+        formula = escape(L.row_pattern(column, L.rate_name(k), False, spec).removeprefix("="))
         formula = formula.replace("{r}", "{0}").replace("{p}", "{1}")
         cells.append(f'<c r="{L.column_letter(c)}{{0}}" s="{style}"><f>{formula}</f><v>{{{c + 1}}}</v></c>')
     return '<row r="{0}">' + "".join(cells) + "</row>"
@@ -271,9 +301,10 @@ def _rows_bound(pattern: str, iterations: int) -> int:
     return (iterations - 1) * per_row
 
 
-def _bulk_rows(pattern: str, trajectory: dict[str, np.ndarray], k: int, iterations: int) -> Iterator[bytes]:
+def _bulk_rows(pattern: str, trajectory: dict[str, np.ndarray], k: int, iterations: int,
+               spec: Network) -> Iterator[bytes]:
     """The sheet XML of iterations 2..N with their cached values, in chunks."""
-    keys = [c.key for c in L.COLUMNS if c.key != "iteration"]
+    keys = [c.key for c in L.columns(spec) if c.key != "iteration"]
     for start in range(2, iterations + 1, ROWS_PER_CHUNK):
         stop = min(start + ROWS_PER_CHUNK, iterations + 1)
         # .tolist() gives Python floats, whose str() is repr(): the shortest text of the same double.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from backprop_sheet.config import SheetConfig
 from backprop_sheet.generate import generate
-from backprop_sheet.layout import COLUMNS
+from backprop_sheet.layout import columns
 
 CASES = {  # name: (config, target seconds from the issue, repeats)
     "default (6 × 100)": (SheetConfig(), 2.0, 5),
@@ -66,7 +66,7 @@ def main() -> None:
             command = time_command(config, out, repeats)
             results.append({
                 "case": name, "sheets": len(config.learning_rates), "iterations": config.iterations,
-                "cells": len(config.learning_rates) * config.iterations * len(COLUMNS),
+                "cells": len(config.learning_rates) * config.iterations * len(columns(config.spec)),
                 "target_s": target, "repeats": repeats,
                 "generate_median_s": round(statistics.median(call), 3), "generate_all_s": [round(s, 3) for s in call],
                 "command_median_s": round(statistics.median(command), 3),

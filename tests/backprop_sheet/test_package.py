@@ -14,6 +14,7 @@ from backprop_sheet import layout as L
 from backprop_sheet.config import SheetConfig
 from backprop_sheet.generate import generate
 from backprop_sheet.package import ZipWriter
+from backprop_sheet.spec import DEFAULT
 from backprop_sheet.workbook import read_grids
 
 
@@ -30,11 +31,11 @@ def test_every_formula_cell_has_a_cached_value(book):
     for title, grid in formulas.items():
         for r, row in enumerate(grid):
             for c, formula in enumerate(row):
-                shown = title == "Derivation" and r >= L.derivation_columns_row()  # text: formulas shown
+                shown = title == "Derivation" and r >= L.derivation_columns_row(DEFAULT)  # text: formulas shown
                 if isinstance(formula, str) and formula.startswith("=") and not shown:
                     count += 1
                     assert values[title][r][c] is not None, (title, r + 1, c + 1)
-    assert count == 6 * (100 * len(L.COLUMNS) + 1) + 6 * 4 + 5 * len(L.GRADIENT_COLUMNS)
+    assert count == 6 * (100 * len(L.columns(DEFAULT)) + 1) + 6 * 4 + 5 * len(L.gradient_columns(DEFAULT))
 
 
 def test_cached_values_equal_the_reference_bit_for_bit(book):
@@ -42,8 +43,8 @@ def test_cached_values_equal_the_reference_bit_for_bit(book):
     trajectory = network.train(d.weights, d.inputs, d.targets, d.biases, d.learning_rates, 100)
     values = read_grids(book)
     for k, title in enumerate(L.rate_sheet_title(r) for r in d.learning_rates):
-        grid = np.array([row[1:len(L.COLUMNS)] for row in values[title][L.FIRST_ROW - 1:]], dtype=np.float64)
-        expected = np.column_stack([trajectory[c.key][:, k] for c in L.COLUMNS[1:]])
+        grid = np.array([row[1:len(L.columns(DEFAULT))] for row in values[title][L.FIRST_ROW - 1:]], dtype=np.float64)
+        expected = np.column_stack([trajectory[c.key][:, k] for c in L.columns(DEFAULT)[1:]])
         np.testing.assert_array_equal(grid, expected)
     assert values["Summary"][L.summary_row(0) - 1][:3] == (0.1, "η = 0.1", "lr 0.1")
 
@@ -69,7 +70,7 @@ def test_charts_carry_their_points(book):
 
 def test_chart_ranges_reach_the_last_row_excel_allows():
     """openpyxl's Reference stops at row 1,000,000; the ranges are written as text instead."""
-    series = charts.series("lr 0.5", L.MAX_ITERATIONS, 0)
+    series = charts.series("lr 0.5", L.MAX_ITERATIONS, 0, DEFAULT)
     assert series.yVal.numRef.f == f"'lr 0.5'!$T${L.FIRST_ROW}:$T${L.EXCEL_MAX_ROWS}"
     chart = charts.chart("E_total against iteration", L.MAX_ITERATIONS)
     chart.series.append(series)
@@ -102,7 +103,7 @@ def test_large_workbook_is_plain_zip_with_matching_headers(tmp_path):
         assert b"PK\x06\x06" not in raw.read()[-200:]  # no zip64 end of central directory
     assert zipfile.ZipFile(path).testzip() is None
     last = read_grids(path)["lr 0.5"][-1]
-    assert last[0] == 100_001 and isinstance(last[L.col("E_total") - 1], float)
+    assert last[0] == 100_001 and isinstance(last[L.col("E_total", DEFAULT) - 1], float)
 
 
 def test_zip64_only_when_a_part_may_pass_4_gib(tmp_path):

@@ -18,10 +18,12 @@ import pytest
 
 from backprop_sheet import layout as L
 from backprop_sheet import network
+from backprop_sheet.activations import ACTIVATIONS
 from backprop_sheet.cli import main
-from backprop_sheet.config import InputError, SheetConfig
+from backprop_sheet.config import InputError, SheetConfig, load_config
 from backprop_sheet.generate import generate
 from backprop_sheet.recalc import recalculate, recalculate_gnumeric
+from backprop_sheet.spec import DEFAULT
 from backprop_sheet.verify import compare
 from backprop_sheet.workbook import read_grids
 
@@ -38,7 +40,23 @@ def random_config(rng: np.random.Generator, with_biases: bool) -> SheetConfig:
     )
 
 
+def random_network(rng: np.random.Generator, n: int) -> SheetConfig:
+    """Any network: widths 1-4, every activation in turn, biases trained or not, momentum or none."""
+    n_in, hidden, n_out = (int(k) for k in rng.integers(1, 5, 3))
+    names = list(ACTIVATIONS)
+    train_biases = n % 2 == 0
+    per_neuron = train_biases and n % 4 == 0
+    return SheetConfig(
+        inputs=tuple(rng.uniform(-1, 1, n_in)), targets=tuple(rng.uniform(0, 1, n_out)),
+        weights=tuple(rng.uniform(-1, 1, hidden * (n_in + n_out))),
+        biases=tuple(rng.uniform(-0.5, 0.5, hidden + n_out if per_neuron else 2)),
+        learning_rates=tuple(rng.uniform(0.05, 0.8, rng.integers(1, 3))), iterations=int(rng.integers(2, 30)),
+        hidden=hidden, hidden_activation=names[n % 5], output_activation=names[(n + n // 5) % 5],
+        train_biases=train_biases, momentum=(0.0, 0.9)[n // 2 % 2])
+
+
 COMMITTED = Path(__file__).parents[2] / "output" / "backprop.xlsx"
+COMMITTED_RELU = COMMITTED.with_name("backprop_relu.xlsx")  # the README's 2-3-2 ReLU example
 RANDOM_NETWORKS = 24  # half with biases, half without
 CONFIGS = {
     "default": SheetConfig(),
@@ -51,6 +69,12 @@ CONFIGS = {
 }
 _rng = np.random.default_rng(20240611)
 CONFIGS |= {f"random{n:02d}": random_config(_rng, with_biases=n % 2 == 1) for n in range(RANDOM_NETWORKS)}
+ANY_NETWORKS = 25  # every activation for each layer, biases trained or not, β 0 or 0.9
+_rng = np.random.default_rng(20261125)
+CONFIGS |= {f"network{n:02d}": random_network(_rng, n) for n in range(ANY_NETWORKS)}
+MOMENTUM = SheetConfig(hidden=3, hidden_activation="relu", train_biases=True, momentum=0.9, learning_rates=(0.5,),
+                       iterations=20)
+CONFIGS["momentum"] = MOMENTUM
 
 DEFAULT_TRAJECTORY = network.train(SheetConfig().weights, SheetConfig().inputs, SheetConfig().targets,
                                    SheetConfig().biases, SheetConfig().learning_rates, 100)
@@ -60,8 +84,14 @@ TAMPERED = {
     "right_constant": {("lr 0.2", f"B{L.data_row(7)}"): float(DEFAULT_TRAJECTORY["w1"][6, 1])},
     "deleted_sheet": {("lr 0.8", ""): None},
     # A user's edits on the Parameters sheet: verify must follow them, as every formula does.
-    "edited_parameters": {("Parameters", "B2"): 0.3, ("Parameters", f"B{L.parameter_row('b2')}"): 0.7,
-                          ("Parameters", f"B{L.RATE_FIRST_ROW + 1}"): 1.7},
+    "edited_parameters": {("Parameters", "B2"): 0.3, ("Parameters", f"B{L.parameter_row('b2', DEFAULT)}"): 0.7,
+                          ("Parameters", f"B{L.rate_first_row(DEFAULT) + 1}"): 1.7},
+}
+# The new parameters are inputs too: a per-neuron initial bias and β, edited after generating.
+TAMPERED_MOMENTUM = {
+    "edited_momentum": {("Parameters", f"B{L.parameter_row('momentum', MOMENTUM.spec)}"): 0.5,
+                        ("Parameters", f"B{L.parameter_row('b_o2_init', MOMENTUM.spec)}"): -0.4},
+    "momentum_switched_off": {("Parameters", f"B{L.parameter_row('momentum', MOMENTUM.spec)}"): 0},
 }
 
 
@@ -91,11 +121,12 @@ def edit_value(source: Path, target: Path, sheet: str, cell: str, value: float) 
 
 
 def expected_cells(config: SheetConfig) -> int:
-    rates = len(config.learning_rates)
-    return rates * (1 + config.iterations * len(L.COLUMNS)) + 4 * rates + 5 * len(L.GRADIENT_COLUMNS)
+    rates, spec = len(config.learning_rates), config.spec
+    derivation = sum(len(c.factors) + 2 for c in L.gradient_columns(spec))
+    return rates * (1 + config.iterations * len(L.columns(spec))) + 4 * rates + derivation
 
 
-ETA_ROW = L.RATE_FIRST_ROW + 2  # η3 = 0.5 in the default workbook, edited to 3
+ETA_ROW = L.rate_first_row(DEFAULT) + 2  # η3 = 0.5 in the default workbook, edited to 3
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +138,8 @@ def originals(tmp_path_factory) -> Path:
         tamper(folder / "default.xlsx", folder / f"{name}.xlsx", edits)
     tamper(folder / "large.xlsx", folder / "large_tampered.xlsx", {("lr 1", f"G{L.data_row(50)}"): 12345678.8})
     edit_value(folder / "default.xlsx", folder / "eta_edited.xlsx", "Parameters", f"B{ETA_ROW}", 3.0)
+    for name, edits in TAMPERED_MOMENTUM.items():
+        tamper(folder / "momentum.xlsx", folder / f"{name}.xlsx", edits)
     openpyxl.Workbook().save(folder / "not_ours.xlsx")
     return folder
 
@@ -115,7 +148,7 @@ def originals(tmp_path_factory) -> Path:
 def batch(soffice, originals, tmp_path_factory):
     """{name: (original, recalculated)} for every workbook of this module, from one LibreOffice run."""
     out = tmp_path_factory.mktemp("recalculated")
-    paths = sorted(originals.glob("*.xlsx")) + [COMMITTED]
+    paths = sorted(originals.glob("*.xlsx")) + [COMMITTED, COMMITTED_RELU]
     return {p.stem: (p, r) for p, r in zip(paths, recalculate(paths, out))}
 
 
@@ -192,7 +225,7 @@ def test_libreoffice_reproduces_the_classic_example(batch):
     values = read_grids(batch["classic"][1])
     assert values["Summary"][L.summary_row(0) - 1][3] == pytest.approx(0.298371109, abs=1e-9)
     second = values["lr 0.5"][L.data_row(2) - 1]
-    assert [second[L.col(f"w{n}") - 1] for n in (5, 6, 7, 8)] == pytest.approx(
+    assert [second[L.col(f"w{n}", DEFAULT) - 1] for n in (5, 6, 7, 8)] == pytest.approx(
         [0.35891648, 0.408666186, 0.511301270, 0.561370121], abs=1e-8)
 
 
@@ -202,6 +235,31 @@ def test_committed_workbook_is_the_default_and_passes(batch, tmp_path):
     fresh = tmp_path / "fresh.xlsx"
     assert read_grids(COMMITTED, formulas=True) == read_grids(fresh, formulas=True)
     assert read_grids(COMMITTED) == read_grids(fresh)  # the cached values too
+
+
+def test_any_networks_cover_every_kind():
+    specs = [CONFIGS[f"network{n:02d}"].spec for n in range(ANY_NETWORKS)]
+    assert len(specs) >= 20
+    assert {s.hidden_activation for s in specs} == {s.output_activation for s in specs} == set(ACTIVATIONS)
+    assert {(s.train_biases, s.momentum) for s in specs} == {(b, m) for b in (False, True) for m in (0.0, 0.9)}
+    assert {w for s in specs for w in (s.n_in, s.hidden, s.n_out)} == {1, 2, 3, 4}
+
+
+@pytest.mark.parametrize("name", TAMPERED_MOMENTUM)
+def test_edited_bias_and_momentum_recompute_everywhere(batch, name):
+    """β and the per-neuron initial biases are inputs: every sheet, and verify, follow an edit."""
+    report = compare(*batch[name])
+    assert report.ok and report.max_abs_diff <= 1e-9, (report.mismatches[:5], report.problems)
+    last = L.summary_cells(["lr 0.5"], MOMENTUM.iterations, MOMENTUM.spec)[-1]  # E_total at the last iteration
+    assert last.iteration == MOMENTUM.iterations
+    edited = read_grids(batch[name][1])["Summary"][last.row - 1][last.col - 1]
+    assert edited != pytest.approx(read_grids(batch["momentum"][1])["Summary"][last.row - 1][last.col - 1])
+
+
+def test_committed_relu_example_passes(batch):
+    report = compare(*batch["backprop_relu"])
+    assert report.ok and report.max_abs_diff <= 1e-9, (report.mismatches[:5], report.problems)
+    assert report.cells == expected_cells(load_config(COMMITTED_RELU.with_suffix(".toml")))
 
 
 def test_wrong_constant_is_caught(batch):

@@ -1,20 +1,19 @@
-"""The whole-workbook reference: chunked training equals network.train, and overflows are found."""
+"""The whole-workbook reference: overflows are found, for any network."""
 
-import numpy as np
 import pytest
 
-from backprop_sheet import network, reference
+from backprop_sheet import reference
 from backprop_sheet.config import InputError, SheetConfig
 
 
-def test_chunked_training_is_network_train_exactly(monkeypatch):
-    d = SheetConfig(biases=(0.35, 0.6))
-    whole = network.train(d.weights, d.inputs, d.targets, d.biases, d.learning_rates, 250)
-    monkeypatch.setattr(reference, "CHUNK", 7)
-    chunked = reference.train(d.weights, d.inputs, d.targets, d.biases, d.learning_rates, 250)
-    assert set(whole) == set(chunked)
-    for name in whole:
-        np.testing.assert_array_equal(whole[name], chunked[name])
+def test_overflow_is_found_in_any_network():
+    """A linear network has no EXP to overflow, but its numbers can pass the largest double."""
+    config = SheetConfig(hidden_activation="linear", output_activation="linear", weights=(1e200,) * 8,
+                         inputs=(1e200, 1.0))
+    with pytest.raises(InputError, match="h1 is not a finite number"):
+        reference.checked(config)
+    tanh = SheetConfig(hidden_activation="tanh", output_activation="tanh", weights=(1e6,) * 8)
+    assert reference.checked(tanh)["E_total"].shape == (100, 6)  # TANH saturates; nothing overflows
 
 
 @pytest.mark.parametrize("config, message", [
@@ -35,7 +34,7 @@ def test_overflow_is_refused_with_where_and_why(config, message):
 
 def test_the_first_overflow_is_the_earliest():
     trajectory = reference.of_config(SheetConfig(learning_rates=(1e6, 2e7)))
-    message = reference.first_overflow(trajectory, (1e6, 2e7))
+    message = reference.first_overflow(trajectory, (1e6, 2e7), SheetConfig().spec)
     assert "iteration 2 with η = 20000000" in message
 
 

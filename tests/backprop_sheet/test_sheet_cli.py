@@ -24,6 +24,15 @@ BAD_FLAGS = {
     "fractional iterations": (["--iterations", "2.5"], "not a whole number"),
     "rate that overflows EXP": (["--lr", "2e7"], "overflow at iteration 2 with η = 20000000: EXP(-h1) overflows"),
     "huge rate": (["--lr", "0.5", "--lr", "1e300"], "overflow at iteration 2 with η = 1E+300: EXP(-h1)"),
+    "no hidden neurons": (["--hidden", "0"], "between 1 and 8, got 0"),
+    "too many hidden neurons": (["--hidden", "9"], "between 1 and 8, got 9"),
+    "fractional hidden width": (["--hidden", "2.5"], "not a whole number"),
+    "unknown activation": (["--activation", "swish"], "unknown activation 'swish'"),
+    "momentum of 1": (["--momentum", "1"], "momentum must be a number in [0, 1)"),
+    "negative momentum": (["--momentum", "-0.1"], "momentum must be a number in [0, 1)"),
+    "NaN momentum": (["--momentum", "nan"], "momentum must be a number in [0, 1)"),
+    "weights of the default shape for 3 hidden neurons": (
+        ["--hidden", "3", "--config", "CONFIG"], "weights needs 12 numbers, got 8"),
 }
 
 BAD_CONFIGS = {
@@ -34,9 +43,18 @@ BAD_CONFIGS = {
     "infinite target": ("targets = [0.01, -inf]", "not a finite number"),
     "huge integer bias": ("biases = [0, 1" + "0" * 400 + "]", "not a finite number"),
     "seven weights": ("weights = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5]", "needs 8 numbers, got 7"),
-    "three inputs": ("inputs = [0.05, 0.1, 0.2]", "needs 2 numbers, got 3"),
-    "one target": ("targets = [0.01]", "needs 2 numbers, got 1"),
-    "three biases": ("biases = [0.35, 0.6, 0.1]", "needs 2 numbers, got 3"),
+    "nine inputs": ("inputs = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]", "between 1 and 8, got 9"),
+    "no targets": ("targets = []", "between 1 and 8, got 0"),
+    "three biases": ("biases = [0.35, 0.6, 0.1]", "needs 2 numbers"),
+    "four untrained biases": ("biases = [0.1, 0.2, 0.3, 0.4]", "set train_biases"),
+    "three trained biases": ("train_biases = true\nbiases = [0.35, 0.6, 0.1]", "needs 2 or 4 numbers"),
+    "weights for another shape": ("hidden = 3\nweights = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]",
+                                  "weights needs 12 numbers, got 8"),
+    "unknown hidden activation": ('hidden_activation = "gelu"', "unknown activation 'gelu'"),
+    "text train_biases": ('train_biases = "yes"', "true or false"),
+    "momentum too large": ("momentum = 1.5", "in [0, 1)"),
+    "text momentum": ('momentum = "high"', "in [0, 1)"),
+    "text hidden width": ('hidden = "3"', "whole number"),
     "scalar where a list belongs": ("inputs = 0.05", "must be a list"),
     "duplicate learning rates": ("learning_rates = [0.5, 1, 1.0]", "more than once"),
     "no learning rates": ("learning_rates = []", "at least one"),
@@ -71,6 +89,9 @@ def assert_rejected(result, message, folder):
 @pytest.mark.parametrize("case", BAD_FLAGS)
 def test_bad_flag(runner, tmp_path, case):
     args, message = BAD_FLAGS[case]
+    config = tmp_path / "net.toml"
+    config.write_text("weights = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]\n")
+    args = [str(config) if a == "CONFIG" else a for a in args]
     result = invoke(runner, ["--out", str(tmp_path / "b.xlsx"), "--plot", str(tmp_path / "b.png"), *args])
     assert_rejected(result, message, tmp_path)
 
@@ -179,3 +200,26 @@ def test_a_single_learning_rate_may_be_a_number(runner, tmp_path):
     result = invoke(runner, ["--config", str(config), "--out", str(tmp_path / "b.xlsx")])
     assert result.exit_code == 0, result.output
     assert [t for t in read_grids(tmp_path / "b.xlsx") if t.startswith("lr ")] == ["lr 0.5"]
+
+
+def test_network_flags(runner, tmp_path):
+    """--hidden, --activation, --train-biases and --momentum build the network; weights follow the shape."""
+    result = invoke(runner, ["--out", str(tmp_path / "b.xlsx"), "--hidden", "3", "--activation", "tanh",
+                             "--train-biases", "--momentum", "0.9", "--lr", "0.5", "--iterations", "4"])
+    assert result.exit_code == 0, result.output
+    grids = read_grids(tmp_path / "b.xlsx", formulas=True)
+    headers = grids["lr 0.5"][L.HEADER_ROW - 1]
+    assert headers[1:13] == tuple(f"w{n}" for n in range(1, 13))
+    assert "b_h3" in headers and "∂E_total/∂b_o2" in headers and "v_b_o2" in headers
+    network = {row[5]: row[6] for row in grids["Parameters"] if len(row) > 6 and row[5]}
+    assert network["hidden activation"] == network["output activation"] == "tanh"
+    assert network["trained biases"] == "yes" and network["momentum β when generated"] == 0.9
+
+
+def test_activation_flag_overrides_the_files_layers(runner, tmp_path):
+    config = tmp_path / "net.toml"
+    config.write_text('hidden_activation = "relu"\noutput_activation = "tanh"\niterations = 2\n')
+    result = invoke(runner, ["--config", str(config), "--out", str(tmp_path / "b.xlsx"), "--activation", "linear"])
+    assert result.exit_code == 0, result.output
+    network = {row[5]: row[6] for row in read_grids(tmp_path / "b.xlsx")["Parameters"] if len(row) > 6 and row[5]}
+    assert network["hidden activation"] == network["output activation"] == "linear"

@@ -2,7 +2,8 @@ import dataclasses
 
 import pytest
 
-from backprop_sheet.config import InputError, SheetConfig, from_mapping, load_config
+from backprop_sheet.config import CLASSIC_WEIGHTS, InputError, SheetConfig, from_mapping, load_config
+from backprop_sheet.spec import Network
 
 
 def test_defaults_are_the_issue_network():
@@ -30,5 +31,43 @@ def test_overrides_are_validated():
 
 
 def test_unknown_key_names_the_known_ones():
-    with pytest.raises(InputError, match="known: inputs, targets, weights, biases, learning_rates, iterations"):
-        from_mapping({"momentum": 0.9})
+    with pytest.raises(InputError, match="known: inputs, targets, weights, biases, learning_rates, iterations, "
+                                         "activation, hidden, hidden_activation, output_activation, "
+                                         "train_biases, momentum"):
+        from_mapping({"beta": 0.9})
+
+
+def test_network_keys():
+    config = from_mapping({"hidden": 3, "activation": "relu", "output_activation": "sigmoid",
+                           "train_biases": True, "momentum": 0, "inputs": [1, 0, 0.5]})
+    assert config.spec == Network(n_in=3, hidden=3, n_out=2, hidden_activation="relu",
+                                  output_activation="sigmoid", train_biases=True, momentum=0.0)
+    assert len(config.weights) == 3 * 3 + 2 * 3 and len(set(config.weights)) > 5  # no symmetric start
+    assert isinstance(config.momentum, float)
+
+
+def test_default_weights_are_the_classic_ones_only_for_2_2_2():
+    assert from_mapping({}).weights == SheetConfig().weights == CLASSIC_WEIGHTS
+    assert from_mapping({"activation": "tanh", "momentum": 0.5}).weights == CLASSIC_WEIGHTS
+    assert len(from_mapping({"hidden": 1}).weights) == 4
+
+
+@pytest.mark.parametrize("biases, ok", [((0.1, 0.2), True), ((0.1, 0.2, 0.3, 0.4, 0.5), True), ((0.1,), False),
+                                        ((0.1, 0.2, 0.3, 0.4), False)])
+def test_trained_biases_take_one_per_layer_or_one_per_neuron(biases, ok):
+    values = {"hidden": 3, "train_biases": True, "biases": list(biases)}
+    if ok:
+        assert from_mapping(values).biases == biases
+    else:
+        with pytest.raises(InputError, match="biases needs 2 or 5 numbers"):
+            from_mapping(values)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("n_in", 0, "between 1 and 8"), ("hidden", 9, "between 1 and 8"), ("n_out", 2.0, "whole number"),
+    ("hidden_activation", "softmax", "unknown activation"), ("output_activation", None, "unknown activation"),
+    ("train_biases", 1, "true or false"), ("momentum", 1.0, r"\[0, 1\)"), ("momentum", -0.5, r"\[0, 1\)"),
+    ("momentum", True, r"\[0, 1\)")])
+def test_network_spec_refuses(field, value, message):
+    with pytest.raises(InputError, match=message):
+        Network(**{field: value})

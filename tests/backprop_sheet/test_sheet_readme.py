@@ -3,7 +3,9 @@
 from pathlib import Path
 
 from backprop_sheet import docs
-from backprop_sheet.config import SheetConfig
+from backprop_sheet.config import SheetConfig, load_config
+from backprop_sheet.generate import generate
+from backprop_sheet.workbook import read_grids
 
 README = Path(__file__).parents[2] / "README.md"
 
@@ -39,3 +41,18 @@ def test_readme_names_the_engines_and_the_row_limit():
     from backprop_sheet.layout import MAX_ITERATIONS
     assert "LibreOffice Calc 7.4 and Gnumeric 1.12" in section()
     assert f"1 … {MAX_ITERATIONS:,}" in section()
+
+
+def test_readme_shows_the_relu_example_config_and_picture(tmp_path):
+    """The README's 2-3-2 ReLU config is the committed one, and the committed workbook is made from it."""
+    config_path = README.parent / "output" / "backprop_relu.toml"
+    assert config_path.read_text().strip() in section()
+    assert "(output/backprop_relu_lr.png)" in section()
+    assert (README.parent / "output" / "backprop_relu_lr.png").read_bytes().startswith(b"\x89PNG")
+    config = load_config(config_path)
+    assert (config.spec.n_in, config.spec.hidden, config.spec.n_out) == (2, 3, 2)
+    assert config.hidden_activation == config.output_activation == "relu"
+    assert config.train_biases and config.momentum == 0.9
+    generate(config, tmp_path / "fresh.xlsx")
+    committed = README.parent / "output" / "backprop_relu.xlsx"
+    assert read_grids(committed, formulas=True) == read_grids(tmp_path / "fresh.xlsx", formulas=True)
