@@ -27,10 +27,10 @@ def value_format(value: float) -> str:
     return "0.000E+00"
 
 
-def print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
-    """Landscape, as wide as the page, the header rows repeated on every page."""
+def print_setup(ws: Worksheet, title_rows: str | None = None, pages_wide: int = 1) -> None:
+    """Landscape, `pages_wide` pages wide, the header rows repeated on every page."""
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = pages_wide, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = False
     ws.page_margins.left = ws.page_margins.right = 0.5

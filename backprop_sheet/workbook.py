@@ -31,6 +31,7 @@ from backprop_sheet.spec import Network
 
 ROWS_PER_CHUNK = 2000  # rows joined before each write to the zip stream
 CHART_CACHE_MAX = 20_000  # iterations up to which the charts carry their points (beyond: drawn on recalculation)
+COLUMNS_PER_PAGE = 28  # rate-sheet columns printed on one landscape page: the default network's
 VALUE_CHARS = 24  # the longest repr of a double, '-2.2250738585072014e-308'
 
 
@@ -183,7 +184,12 @@ class _Book:
         chart.series.append(charts.series(ws.title, self.config.iterations, k, spec))
         charts.place(chart, L.CHART_ROW, L.CHART_ROWS, L.CHART_COLUMNS)
         ws.add_chart(chart)
-        S.print_setup(ws, f"{L.GROUP_ROW}:{L.HEADER_ROW}")
+        # The default sheet's 28 columns fit one landscape page legibly; a wider network gets more pages,
+        # each repeating the iteration column.
+        pages_wide = -(-len(columns) // COLUMNS_PER_PAGE)
+        S.print_setup(ws, f"{L.GROUP_ROW}:{L.HEADER_ROW}", pages_wide)
+        if pages_wide > 1:
+            ws.print_title_cols = "A:A"
         return ws
 
     def summary_sheet(self, ws: Worksheet, titles: list[str]) -> None:
