@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backprop_sheet.activations import ACTIVATIONS
 from backprop_sheet.errors import InputError
 from backprop_sheet.layout import MAX_ITERATIONS
 from backprop_sheet.spec import Network
@@ -118,6 +119,9 @@ def from_mapping(values: dict, base: SheetConfig | None = None) -> SheetConfig:
         raise InputError(f"unknown config key {unknown[0]!r} (known: {', '.join(known)})")
     current = {f.name: getattr(base, f.name) if base else f.default for f in fields(SheetConfig)}
     if ACTIVATION_KEY in values:
+        if values[ACTIVATION_KEY] not in ACTIVATIONS:  # named as the user wrote it, not as hidden_activation
+            raise InputError(f"activation: unknown activation {values[ACTIVATION_KEY]!r} "
+                             f"(known: {', '.join(ACTIVATIONS)})")
         current["hidden_activation"] = current["output_activation"] = values[ACTIVATION_KEY]
     for name, value in values.items():
         if name == "learning_rates" and isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -27,7 +27,7 @@ BAD_FLAGS = {
     "no hidden neurons": (["--hidden", "0"], "between 1 and 8, got 0"),
     "too many hidden neurons": (["--hidden", "9"], "between 1 and 8, got 9"),
     "fractional hidden width": (["--hidden", "2.5"], "not a whole number"),
-    "unknown activation": (["--activation", "swish"], "unknown activation 'swish'"),
+    "unknown activation": (["--activation", "swish"], "activation: unknown activation 'swish' (known: sigmoid, "),
     "momentum of 1": (["--momentum", "1"], "momentum must be a number in [0, 1)"),
     "negative momentum": (["--momentum", "-0.1"], "momentum must be a number in [0, 1)"),
     "NaN momentum": (["--momentum", "nan"], "momentum must be a number in [0, 1)"),
