@@ -130,10 +130,10 @@ def test_a_sheet_at_excels_row_limit_needs_no_zip64():
                           network.train(SheetConfig().weights, SheetConfig().inputs, SheetConfig().targets,
                                         SheetConfig().biases, [0.5], 3))
     ws = book.rate_sheet(wb.create_sheet("lr 0.5"), 0)
-    pattern = workbook._row_pattern(ws, 0)
+    pattern = workbook._row_pattern(ws, 0, SheetConfig().spec)
     trajectory = network.train(SheetConfig().weights, SheetConfig().inputs, SheetConfig().targets,
                                SheetConfig().biases, [0.5], 500)
-    written = sum(map(len, workbook._bulk_rows(pattern, trajectory, 0, 500)))
+    written = sum(map(len, workbook._bulk_rows(pattern, trajectory, 0, 500, SheetConfig().spec)))
     bound = workbook._rows_bound(pattern, 500)
     assert written <= bound <= 1.3 * written
     assert workbook._rows_bound(pattern, L.MAX_ITERATIONS) < 0.95 * 2**32
