@@ -1,16 +1,24 @@
-"""Benchmark: train seed, tiny and fast with their default recipes for N seeds each, in one invocation.
+"""Benchmark: train each model's default recipe for N seeds, interleaved, on an idle machine, in one run.
 
-    python bench/benchmark.py [--seeds 5] [--models seed,tiny,fast] [--device cpu]
+    python bench/benchmark.py [--seeds 5] [--models reference,seed,fast,tiny] [--seeds-for seed=2]
+                              [--threads 2] [--device cpu] [--tag _h100] [--allow-noisy] [--readme]
 
-Writes output/benchmark.json (every run: parameters, per-epoch test accuracy and seconds, final accuracy,
-time to the first epoch >= 99.4 %, total wall time; plus hardware, threads and versions),
-output/benchmark.png (test accuracy against wall-clock seconds), output/mnist_seed.json (the seed
-model's runs alone), and prints a table with the two ratios. Data is loaded into memory before any clock
-starts. Run it on an otherwise idle machine: the timings are only comparable within one run.
+Before it starts it checks that the machine is idle: the 1-minute load average, and a short fixed
+matmul timed against the figure this script recorded on the idle machine (output/idle_calibration.json,
+written on the first idle run). A busy machine is refused, unless `--allow-noisy`, which marks every
+figure "noisy". Models are interleaved (seed 1 of each, then seed 2, ...) so that a slow spell hits all
+of them alike. Per run it records wall and process CPU time, the load average before and after, and the
+achieved training GFLOP/s (conv and matmul FLOPs per image of one forward and backward pass, times the
+images trained, over the training seconds) against the fp32 and bf16 matmul peaks measured in the same
+run. Writes output/benchmark{tag}.json after every run, output/benchmark{tag}.png and
+output/mnist_seed{tag}.json at the end; `--readme` then rewrites the README's result tables
+(bench/report.py). Data is in memory before any clock starts.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
 import sys
 import tempfile
@@ -20,51 +28,65 @@ from pathlib import Path
 import click
 import matplotlib
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import mnist  # noqa: F401 - first: it sets the OpenMP wait policy, which torch reads once, when it loads
-
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import machine
+import report
+
 from mnist import data as mnist_data
 from mnist.config import recipe
 from mnist.files import atomic_write, write_json
-from mnist.threads import set_threads
+from mnist.models import build
 from mnist.train import hardware, train
 
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
+IDLE_FILE = OUTPUT / "idle_calibration.json"
+SPEED_GOALS = {("reference", "fast"): 15.0}  # fast must be at least 15x quicker than the reference recipe
 
 
-def run_summary(result) -> dict:
-    """One run's figures: per-epoch accuracy and seconds, final accuracy, time to the target."""
+def run_summary(result, wall: float, cpu: float, load_before: float, load_after: float, flops: float,
+                peaks: dict, noisy: bool) -> dict:
+    """One run's figures: per-epoch accuracy and seconds, time to the target, speed against the peak."""
     c = result.config
     elapsed, first = 0.0, None
     for e in result.epochs:
         elapsed += e["seconds"]
         if first is None and e["test_accuracy"] >= c.target:
             first = {"epoch": e["epoch"], "seconds": round(elapsed, 2)}
+    train_seconds = sum(e["train_seconds"] for e in result.epochs)
+    images = (60_000 - c.val_split if not c.subset else c.subset) * len(result.epochs)
+    gflops = flops * images / train_seconds / 1e9
     return {
-        "model": c.model, "seed": c.seed, "params": result.params,
-        "accuracy": [round(a, 2) for a in result.accuracies],
+        "model": c.model, "seed": c.seed, "params": result.params, "precision": result.precision,
+        "note": result.note, "accuracy": [round(a, 2) for a in result.accuracies],
         "seconds": [round(e["seconds"], 2) for e in result.epochs],
         "final_accuracy": round(result.accuracies[-1], 2), "first_at_target": first,
-        "total_seconds": round(elapsed, 2), "target_met": result.target_met, "passed": result.passed,
-        "config": c.to_dict(),
+        "total_seconds": round(elapsed, 2), "train_seconds": round(train_seconds, 2),
+        "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+        "load_before": round(load_before, 2), "load_after": round(load_after, 2),
+        "flops_per_image": round(flops), "images": images, "gflops": round(gflops, 1),
+        "fraction_of_peak": round(gflops / peaks[result.precision], 3),
+        "target_met": result.target_met, "passed": result.passed, "noisy": noisy, "config": c.to_dict(),
     }
 
 
 def aggregate(runs: list[dict]) -> dict:
-    model_runs = {}
+    model_runs: dict[str, list[dict]] = {}
     for r in runs:
         model_runs.setdefault(r["model"], []).append(r)
     return {
         model: {
-            "params": rs[0]["params"], "seeds": len(rs), "passed": sum(r["passed"] for r in rs),
-            "final_accuracy": [r["final_accuracy"] for r in rs],
-            "median_total_seconds": round(statistics.median(r["total_seconds"] for r in rs), 1),
+            "params": rs[0]["params"], "precision": rs[0]["precision"], "seeds": len(rs),
+            "passed": sum(r["passed"] for r in rs), "final_accuracy": [r["final_accuracy"] for r in rs],
+            "median_wall_seconds": round(statistics.median(r["wall_seconds"] for r in rs), 1),
             "median_seconds_to_target": (round(statistics.median(t), 1) if (t := [
                 r["first_at_target"]["seconds"] for r in rs if r["first_at_target"]]) else None),
+            "median_gflops": round(statistics.median(r["gflops"] for r in rs), 1),
+            "median_fraction_of_peak": round(statistics.median(r["fraction_of_peak"] for r in rs), 3),
+            "flops_per_image": rs[0]["flops_per_image"],
             "target_rule": rs[0]["config"]["target_epochs"], "epochs": rs[0]["config"]["epochs"],
         }
         for model, rs in model_runs.items()
@@ -72,36 +94,30 @@ def aggregate(runs: list[dict]) -> dict:
 
 
 def ratios(summary: dict) -> dict:
+    """Speed-ups (median wall time of the slower over the quicker) and the parameter ratio seed/tiny."""
     out = {}
-    if "seed" in summary and "fast" in summary:
-        out["seed_time_over_fast_time"] = round(
-            summary["seed"]["median_total_seconds"] / summary["fast"]["median_total_seconds"], 2)
+    for slow, quick in [("reference", "fast"), ("seed", "fast"), ("reference", "tiny")]:
+        if slow in summary and quick in summary:
+            value = summary[slow]["median_wall_seconds"] / summary[quick]["median_wall_seconds"]
+            goal = SPEED_GOALS.get((slow, quick))
+            out[f"{slow}_time_over_{quick}_time"] = {
+                "text": f"{quick} is quicker than {slow} (median wall time {slow} / {quick})",
+                "value": round(value, 2), "goal": goal, "met": goal is None or value >= goal}
     if "seed" in summary and "tiny" in summary:
-        out["seed_params_over_tiny_params"] = round(summary["seed"]["params"] / summary["tiny"]["params"], 2)
+        out["seed_params_over_tiny_params"] = {
+            "text": "seed parameters / tiny parameters",
+            "value": round(summary["seed"]["params"] / summary["tiny"]["params"], 2), "goal": None, "met": True}
     return out
-
-
-def table(summary: dict, ratio: dict) -> str:
-    lines = [("| model | params | epochs | seeds passing | final test accuracy per seed (%) | median total s "
-              "| median s to 99.4 % |"), "|---|---:|---:|---:|---|---:|---:|"]
-    for model, s in summary.items():
-        lines.append(f"| {model} | {s['params']:,} | {s['epochs']} | {s['passed']}/{s['seeds']} | "
-                     f"{', '.join(f'{a:.2f}' for a in s['final_accuracy'])} | {s['median_total_seconds']} | "
-                     f"{s['median_seconds_to_target'] if s['median_seconds_to_target'] is not None else '-'} |")
-    lines.append("")
-    for name, value in ratio.items():
-        lines.append(f"{name.replace('_', ' ')}: {value}x")
-    return "\n".join(lines)
 
 
 def plot(runs: list[dict], path: Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(9, 5))
-    colours = {"seed": "C0", "tiny": "C1", "fast": "C2"}
+    colours = {"reference": "C3", "seed": "C0", "tiny": "C1", "fast": "C2"}
     for r in runs:
         t = [sum(r["seconds"][: i + 1]) for i in range(len(r["seconds"]))]
         first = r is next(x for x in runs if x["model"] == r["model"])
         ax.plot(t, r["accuracy"], marker=".", color=colours.get(r["model"]), alpha=0.7,
-                label=f"{r['model']} ({r['params']:,} params)" if first else None)
+                label=f"{r['model']} ({r['params']:,} params, {r['precision']})" if first else None)
     ax.axhline(99.4, color="grey", linestyle="--", label="99.4 %")
     ax.set(xlabel="wall-clock seconds (training + per-epoch test evaluation)", ylabel="test accuracy (%)",
            ylim=(98.5, 99.8), title=title)
@@ -112,49 +128,95 @@ def plot(runs: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def save(runs: list[dict], device: str, tag: str, started: float) -> tuple[dict, dict]:
-    """Write output/benchmark{tag}.json (and mnist_seed{tag}.json) for the runs so far."""
-    summary = aggregate(runs)
-    ratio = ratios(summary)
-    env = {**hardware(), "torchvision": __import__("torchvision").__version__, "device": device,
-           "benchmark_wall_seconds": round(time.time() - started, 1)}
-    write_json(OUTPUT / f"benchmark{tag}.json", {"environment": env, "summary": summary, "ratios": ratio,
-                                                 "runs": runs})
-    if "seed" in summary:
-        write_json(OUTPUT / f"mnist_seed{tag}.json", {"environment": env, "summary": summary["seed"],
-                                                      "runs": [r for r in runs if r["model"] == "seed"]})
-    return summary, ratio
+def interleaved(models: list[str], seeds: dict[str, int]) -> list[tuple[str, int]]:
+    """(model, seed) in run order: seed 1 of every model, then seed 2 of those that have one, ..."""
+    return [(m, s) for s in range(1, max(seeds.values(), default=0) + 1) for m in models if s <= seeds[m]]
+
+
+def check_idle(cores: int) -> machine.IdleCheck:
+    idle = json.loads(IDLE_FILE.read_text())["calibration_gflops"] if IDLE_FILE.exists() else None
+    return machine.idle_verdict(machine.load_average(), machine.calibration_gflops(), idle, cores)
+
+
+def record_idle_figure(check: machine.IdleCheck, threads: int) -> None:
+    """Keep the calibration of an idle machine, the first time one is seen, as the figure to compare with."""
+    if not IDLE_FILE.exists() and check.idle:
+        write_json(IDLE_FILE, {"calibration_gflops": round(check.calibration, 1), "load": round(check.load, 2),
+                               "threads": threads, "matmul": f"{machine.CALIBRATION_SIZE}² fp32",
+                               **hardware(), "recorded": time.strftime("%Y-%m-%d %H:%M:%S %Z")})
 
 
 @click.command()
 @click.option("--seeds", type=int, default=5, show_default=True, help="Seeds per model (1..N).")
-@click.option("--models", default="seed,tiny,fast", show_default=True, help="Comma-separated models, run in order.")
-@click.option("--device", default="cpu", show_default=True, help="Device to train on.")
+@click.option("--models", default="reference,seed,fast,tiny", show_default=True,
+              help="Comma-separated models (recipes), in the order each round runs them.")
 @click.option("--seeds-for", multiple=True, metavar="MODEL=N",
-              help="Fewer (or more) seeds for one model, e.g. seed=2 where its 20-epoch runs take too long.")
+              help="Fewer (or more) seeds for one model, e.g. seed=2 where its 20-epoch runs take long.")
+@click.option("--threads", type=int, default=0, help="torch threads [default: torch's, one per core].")
+@click.option("--device", default="cpu", show_default=True, help="Device to train on.")
 @click.option("--tag", default="", help="Suffix for the output files, e.g. '_h100' for a GPU run.")
-@click.option("--threads", type=click.IntRange(1), default=None,
-              help="torch CPU threads [default: as `mnist train`: $OMP_NUM_THREADS, else one per usable CPU].")
-def main(seeds, models, device, seeds_for, tag, threads):
-    set_threads(threads)
+@click.option("--allow-noisy", is_flag=True, help="Run on a busy machine, marking every figure 'noisy'.")
+@click.option("--readme", is_flag=True, help="At the end, rewrite the README's result tables from the JSON.")
+def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme):
+    if threads:
+        torch.set_num_threads(threads)
+    threads = torch.get_num_threads()
+    cores = os.cpu_count() or 1
+    model_list = models.split(",")
+    per_model = {m: seeds for m in model_list} | {k: int(v) for k, v in (item.split("=") for item in seeds_for)}
     dataset = mnist_data.load()  # parsed and in memory before any clock starts
-    per_model = {k: int(v) for k, v in (item.split("=") for item in seeds_for)}
-    runs = []
+
+    check = check_idle(cores)
+    if not check.idle and not allow_noisy:
+        raise click.ClickException("the machine is busy, so the timings would not be comparable: "
+                                   + "; ".join(check.reasons) + ". Wait, or pass --allow-noisy.")
+    record_idle_figure(check, threads)
+    noisy = not check.idle
+    peaks = {"fp32": machine.matmul_gflops(2048, torch.float32), "bf16": machine.matmul_gflops(2048, torch.bfloat16)}
+    flops = {m: machine.training_flops_per_image(build(recipe(m).model, dropout=recipe(m).dropout)) for m in model_list}
+    env = {**hardware(), "torchvision": __import__("torchvision").__version__, "device": device,
+           "command": "python bench/benchmark.py " + " ".join(sys.argv[1:]), "noisy": noisy,
+           "idle_check_before": check.to_dict(), "peaks": {k: round(v, 1) for k, v in peaks.items()},
+           "peak_matmul": "2048² matmul, best of 5"}
+    click.echo(f"idle check: {check.to_dict()}; peaks fp32 {peaks['fp32']:.0f}, bf16 {peaks['bf16']:.0f} GFLOP/s")
+
+    runs: list[dict] = []
     started = time.time()
-    for model in models.split(","):
-        for seed in range(1, per_model.get(model, seeds) + 1):
-            c = recipe(model, seed=seed, device=device)
-            with tempfile.TemporaryDirectory() as tmp:
-                result = train(c, tmp, dataset, progress=False)
-            runs.append(run_summary(result))
-            r = runs[-1]
-            save(runs, device, tag, started)  # after every run: an interrupted benchmark keeps its figures
-            print(f"{model} seed {seed}: final {r['final_accuracy']:.2f}%, per epoch {r['accuracy']}, "
-                  f"{r['total_seconds']:.1f} s, passed={r['passed']}", flush=True)
-    summary, ratio = save(runs, device, tag, started)
-    plot(runs, OUTPUT / f"benchmark{tag}.png", f"MNIST test accuracy against time, {device}, "
-         f"{torch.get_num_threads()} threads")
-    print(table(summary, ratio))
+
+    def save(final: bool = False) -> dict:
+        data = {"schema": 2, "environment": {**env, "benchmark_wall_seconds": round(time.time() - started, 1)},
+                "summary": aggregate(runs), "runs": runs}
+        data["ratios"] = ratios(data["summary"])
+        if final:
+            data["environment"]["idle_check_after"] = check_idle(cores).to_dict()
+        write_json(OUTPUT / f"benchmark{tag}.json", data)
+        return data
+
+    for model, seed in interleaved(model_list, per_model):
+        c = recipe(model, seed=seed, device=device)
+        load_before, cpu0, t0 = machine.load_average(), time.process_time(), time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            result = train(c, tmp, dataset, progress=False)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        runs.append(run_summary(result, wall, cpu, load_before, machine.load_average(), flops[model], peaks, noisy))
+        save()  # after every run: an interrupted benchmark keeps its figures
+        r = runs[-1]
+        click.echo(f"{model} seed {seed}: final {r['final_accuracy']:.2f}%, per epoch {r['accuracy']}, "
+                   f"{r['wall_seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU, {r['gflops']} GFLOP/s "
+                   f"({r['fraction_of_peak']:.0%} of the {r['precision']} peak), passed={r['passed']}"
+                   + (f"; {r['note']}" if r["note"] else ""), err=False)
+    data = save(final=True)
+    if "seed" in data["summary"]:
+        write_json(OUTPUT / f"mnist_seed{tag}.json", {"environment": data["environment"],
+                                                      "summary": data["summary"]["seed"],
+                                                      "runs": [r for r in runs if r["model"] == "seed"]})
+    plot(runs, OUTPUT / f"benchmark{tag}.png", f"MNIST test accuracy against time, {device}, {threads} threads"
+         + (" (noisy)" if noisy else ""))
+    click.echo(report.tables(data))
+    if readme:
+        path = Path(report.ROOT / "README.md")
+        path.write_text(report.rewrite(path.read_text(), report.tables(data)))
+        click.echo(f"rewrote the result tables of {path}")
 
 
 if __name__ == "__main__":

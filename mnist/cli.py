@@ -25,6 +25,7 @@ from .train import (
     evaluate,
     load_checkpoint,
     model_from_checkpoint,
+    resolve_precision,
     resume_state,
     run_files,
     select_device,
@@ -225,8 +226,11 @@ def train_in(out: Path, c, resume, overwrite, dry_run, quiet, threads, cache_dir
         n_threads = set_threads(threads)
         device_name = select_device(c.device)
         threads_note = f", {plural(n_threads, 'thread')}" if device_name.type == "cpu" else ""
+        precision, note = resolve_precision(c, device_name)
         click.echo(f"Training {c.model} ({count_parameters(build(c.model)):,} parameters) on {device_name}"
-                   f"{threads_note} for {plural(c.epochs, 'epoch')}; run folder {out}")
+                   f"{threads_note} in {precision} for {plural(c.epochs, 'epoch')}; run folder {out}")
+        if note:
+            click.echo(f"Note: {note}")
 
         def report(record, result):
             click.echo(f"{record['eval_set']} set: Average loss: {record['test_loss']:.4f}, "

@@ -47,6 +47,9 @@ class TrainConfig:
     eval_batch_size: int = 1000  # images per evaluation batch (no gradients: bigger is fine)
     device: str = "auto"  # "auto" (cuda, then mps, then cpu), or a torch device name
     channels_last: bool = True  # NHWC memory layout: faster convolutions on CPU
+    precision: str = "fp32"  # "bf16": autocast convs and matmuls to bfloat16 where the hardware runs it fast, else fp32
+    compile: bool = False  # torch.compile the model: fused kernels, fewer launches, but a compile at the start
+    ema_every: int = 1  # update the weight average every this many steps (decay `ema`**ema_every): fewer launches
 
     def __post_init__(self):
         validate(self)
@@ -123,6 +126,10 @@ def device_problem(name: str) -> str | None:
 # Per-model default recipes. tiny and fast were chosen on a validation split (10,000 images held out
 # of the training set, `bench/tune.py`, results in output/tuning.jsonl); the test set only reports.
 RECIPES: dict[str, TrainConfig] = {
+    # The baseline a user would otherwise run: the seed network with its authors' recipe. Plain SGD,
+    # lr 0.01, momentum 0.9, batch 128, constant rate, no augmentation, 20 epochs, fp32.
+    "reference": TrainConfig(model="reference", epochs=20, batch_size=128, lr=0.01, schedule="constant",
+                             nesterov=False, dropout=0.05),
     # The reference network with the reference's SGD, momentum 0.9 and batch 128, plus a one-cycle
     # schedule and +-1 px shifts, which steadied the small models on validation.
     "seed": TrainConfig(model="seed", epochs=20, batch_size=128, lr=0.05, dropout=0.05, shift=1),

@@ -43,6 +43,8 @@ class Result:
     params: int  # total parameter count of the model
     epochs: list[dict] = field(default_factory=list)  # one record per epoch (see `train_one_epoch`)
     stopped: str | None = None  # why the run stopped early, if it did
+    precision: str = "fp32"  # the precision the run used: the recipe's, or fp32 where bf16 is not fast
+    note: str | None = None  # why the run differs from its recipe (e.g. the precision fallback), if it does
 
     @property
     def accuracies(self) -> list[float]:
@@ -77,7 +79,7 @@ class Result:
             "first_reached": self.first_reached, "best_accuracy": max(self.accuracies, default=None),
             "last_accuracy": self.accuracies[-1] if self.epochs else None,
             "target_met": self.target_met, "within_budget": self.within_budget, "passed": self.passed,
-            "stopped": self.stopped, "total_seconds": sum(e["seconds"] for e in self.epochs),
+            "stopped": self.stopped, "precision": self.precision, "note": self.note, "total_seconds": sum(e["seconds"] for e in self.epochs),
             "hardware": hardware(),
         }
 
@@ -110,6 +112,28 @@ def lr_at(step: int, total_steps: int, c: TrainConfig) -> float:
         return c.lr / c.div + (c.lr - c.lr / c.div) * step / warm
     frac = (step - warm) / max(1, total_steps - 1 - warm)  # linear from lr down to lr/final_div
     return c.lr + (c.lr / c.final_div - c.lr) * min(1.0, frac)
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether `device` runs bfloat16 convs and matmuls natively (faster than fp32), not by emulation."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":  # AVX512-BF16 or AMX: oneDNN's bf16 kernels; without them bf16 is emulated, slower
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    return False
+
+
+def resolve_precision(c: TrainConfig, device: torch.device) -> tuple[str, str | None]:
+    """(the precision the run will use, a note for the user if that is not the recipe's)."""
+    if c.precision == "bf16" and not bf16_is_fast(device):
+        return "fp32", (f"{device} has no fast bfloat16 (AVX512-BF16, AMX or a bf16 GPU): "
+                        "training in fp32 instead of the recipe's bf16")
+    return c.precision, None
+
+
+def autocast(device: torch.device, precision: str) -> torch.autocast:
+    """The context the model runs in: bfloat16 autocast for "bf16", plain fp32 otherwise."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def memory_format(c: TrainConfig) -> torch.memory_format:
@@ -145,15 +169,28 @@ def make_split(dataset: mnist_data.MNIST, c: TrainConfig, device: torch.device, 
 
 
 @torch.no_grad()
-def evaluate(model: Net, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> tuple[float, int]:
-    """(average NLL loss, number correct) of `model` on the given images."""
+def evaluate(model: Net, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000,
+             precision: str = "fp32") -> tuple[float, int]:
+    """(average NLL loss, number correct) of `model` on the given images, run in `precision`."""
     model.eval()
     loss, correct = 0.0, 0
     for i in range(0, len(labels), batch_size):
-        out = model(images[i: i + batch_size])
+        with autocast(images.device, precision):
+            out = model(images[i: i + batch_size]).float()
         loss += F.nll_loss(out, labels[i: i + batch_size], reduction="sum").item()
         correct += (out.argmax(1) == labels[i: i + batch_size]).sum().item()
     return loss / len(labels), correct
+
+
+AUGMENT_CHUNK = 10_000  # images augmented per call: one epoch in a few vectorised calls, memory bounded
+
+
+def epoch_images(images: torch.Tensor, perm: torch.Tensor, c: TrainConfig, background: float,
+                 gen: torch.Generator) -> torch.Tensor:
+    """The epoch's training images in `perm` order, each augmented once. A few large calls replace one
+    small call per batch: the small models spend their time on per-call overhead, not arithmetic."""
+    return torch.cat([augment(images[perm[i: i + AUGMENT_CHUNK]], c.shift, c.rotate, background, gen, c.scale)
+                      for i in range(0, len(perm), AUGMENT_CHUNK)])
 
 
 def ema_update(decay: float) -> Callable:
@@ -268,8 +305,10 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
     gen = torch.Generator().manual_seed(c.seed)  # shuffling and augmentation: own stream, saved in checkpoints
     model = build(c.model, dropout=c.dropout).to(device, memory_format=memory_format(c))
     optimizer = make_optimizer(model, c)
-    ema = AveragedModel(model, multi_avg_fn=ema_update(c.ema), use_buffers=True) if c.ema else None
+    ema = (AveragedModel(model, multi_avg_fn=ema_update(c.ema ** c.ema_every), use_buffers=True)
+           if c.ema else None)
     result = Result(c, count_parameters(model))
+    result.precision, result.note = resolve_precision(c, device)
     start_epoch = 1
     if state is not None:
         model.load_state_dict(state["trained"] if ema is not None else state["model"])
@@ -280,6 +319,7 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
         torch.set_rng_state(state["torch_rng"])
         result.epochs = list(state["epochs"])
         start_epoch = state["epoch"] + 1
+    net = torch.compile(model) if c.compile else model  # shares `model`'s parameters
 
     split = make_split(dataset, c, device, test_subset)
     n = len(split.train_labels)
@@ -292,6 +332,8 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
         t0 = time.perf_counter()
         model.train()
         perm = torch.randperm(n, generator=gen).to(device)
+        images = epoch_images(split.train_images, perm, c, background, gen)  # (n, 1, 28, 28), augmented
+        labels = split.train_labels[perm]
         loss_sum, seen = 0.0, 0
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{c.epochs}", disable=not progress,
                    leave=False, unit="batch")
@@ -299,12 +341,12 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
             step = (epoch - 1) * steps_per_epoch + i
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, total_steps, c)
-            idx = perm[i * c.batch_size: (i + 1) * c.batch_size]
-            x = augment(split.train_images[idx], c.shift, c.rotate, background, gen, c.scale)
-            x = x.contiguous(memory_format=fmt)
-            y = split.train_labels[idx]
-            loss = F.nll_loss(model(x), y) if not c.label_smoothing else \
-                F.cross_entropy(model(x), y, label_smoothing=c.label_smoothing)
+            x = images[i * c.batch_size: (i + 1) * c.batch_size].contiguous(memory_format=fmt)
+            y = labels[i * c.batch_size: (i + 1) * c.batch_size]
+            with autocast(device, result.precision):
+                logp = net(x).float()  # (B, 10) log-probabilities
+            loss = F.nll_loss(logp, y) if not c.label_smoothing else \
+                F.cross_entropy(logp, y, label_smoothing=c.label_smoothing)
             if not torch.isfinite(loss):
                 result.stopped = (f"loss became {loss.item()} at epoch {epoch}, batch {i + 1}; "
                                   f"stopped. The last good checkpoint is {out / 'last.pt'}")
@@ -313,7 +355,7 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            if ema is not None:
+            if ema is not None and (step + 1) % c.ema_every == 0:
                 ema.update_parameters(model)
             loss_sum += loss.item() * len(y)
             seen += len(y)
@@ -322,7 +364,8 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
         bar.close()
         train_seconds = time.perf_counter() - t0
         evaluated = ema.module if ema is not None else model
-        eval_loss, correct = evaluate(evaluated, split.eval_images, split.eval_labels, c.eval_batch_size)
+        eval_loss, correct = evaluate(evaluated, split.eval_images, split.eval_labels, c.eval_batch_size,
+                                      result.precision)
         record = {
             "epoch": epoch, "train_loss": loss_sum / seen, "test_loss": eval_loss, "correct": correct,
             "total": len(split.eval_labels), "test_accuracy": 100.0 * correct / len(split.eval_labels),

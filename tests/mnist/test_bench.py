@@ -1,0 +1,98 @@
+"""The benchmark's own logic: the idle check, the FLOP count, the run order, and the README tables,
+which must agree with output/benchmark.json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+import benchmark
+import machine
+import report
+
+
+def test_an_idle_machine_passes():
+    check = machine.idle_verdict(load=0.1, calibration=100.0, idle_calibration=105.0, cores=2)
+    assert check.idle and check.reasons == ()
+
+
+def test_a_high_load_is_busy():
+    check = machine.idle_verdict(load=1.2, calibration=100.0, idle_calibration=100.0, cores=2)
+    assert not check.idle and "load average 1.20" in check.reasons[0]
+
+
+def test_a_slow_calibration_is_busy_even_at_low_load():
+    check = machine.idle_verdict(load=0.0, calibration=60.0, idle_calibration=100.0, cores=2)
+    assert not check.idle and "60.0 GFLOP/s" in check.reasons[0]
+
+
+def test_without_an_idle_figure_only_the_load_counts():
+    assert machine.idle_verdict(load=0.1, calibration=1.0, idle_calibration=None, cores=2).idle
+    assert not machine.idle_verdict(load=0.9, calibration=1.0, idle_calibration=None, cores=2).idle
+
+
+def test_training_flops_of_one_conv_by_hand():
+    # One 28x28 conv to 10 channels, 1x1 output: 2*784*10 FLOPs forward, the same again for the weight
+    # gradient; no input gradient (the images need none).
+    model = nn.Sequential(nn.Conv2d(1, 10, 28, bias=False), nn.Flatten(), nn.LogSoftmax(1))
+    assert machine.training_flops_per_image(model) == 2 * (2 * 784 * 10)
+
+
+def test_matmul_gflops_is_a_positive_rate():
+    assert machine.matmul_gflops(64, torch.float32, seconds=0.01, repeats=2) > 0
+
+
+def test_models_are_interleaved_seed_by_seed():
+    order = benchmark.interleaved(["reference", "seed", "fast"], {"reference": 2, "seed": 1, "fast": 3})
+    assert order == [("reference", 1), ("seed", 1), ("fast", 1), ("reference", 2), ("fast", 2), ("fast", 3)]
+
+
+def fake_benchmark() -> dict:
+    def run(model, seed, wall, accs, passed):
+        return {"model": model, "seed": seed, "params": 100, "precision": "fp32", "accuracy": accs,
+                "wall_seconds": wall, "cpu_seconds": 2 * wall, "load_before": 0.1, "load_after": 0.2,
+                "passed": passed, "first_at_target": None, "final_accuracy": accs[-1], "gflops": 10.0,
+                "fraction_of_peak": 0.5, "flops_per_image": 1000, "config": {"target_epochs": 1, "epochs": 3}}
+
+    runs = [run("reference", 1, 300.0, [99.0, 99.3, 99.5], True), run("fast", 1, 15.0, [98.0, 99.2, 99.45], True),
+            run("reference", 2, 310.0, [99.1, 99.2, 99.3], False), run("fast", 2, 17.0, [98.5, 99.3, 99.41], True)]
+    summary = benchmark.aggregate(runs)
+    return {"environment": {"command": "python bench/benchmark.py --seeds 2", "noisy": False, "cpu": "x86_64",
+                            "threads": 2, "torch": "2.x", "device": "cpu", "benchmark_wall_seconds": 642.0,
+                            "peaks": {"fp32": 200.0, "bf16": 900.0}},
+            "summary": summary, "ratios": benchmark.ratios(summary), "runs": runs}
+
+
+def test_tables_hold_every_model_ratio_and_run():
+    data = fake_benchmark()
+    text = report.tables(data)
+    assert "| reference | 100 | fp32 | 3 | 1/2 (final epoch ≥ 99.4) | 99.50, 99.30 | 305.0 |" in text
+    assert "| fast | 100 | fp32 | 3 | 2/2 (final epoch ≥ 99.4) | 99.45, 99.41 | 16.0 |" in text
+    assert "**19.06×** (goal ≥ 15.0×: met)" in text  # 305 / 16
+    assert text.count("| fast | ") == 3  # its summary row and its two runs
+    assert "noisy" not in text
+    data["environment"]["noisy"] = True
+    assert "noisy" in report.tables(data)
+
+
+def test_rewrite_replaces_only_the_marked_block():
+    readme = f"# Title\nabove\n{report.BEGIN}\nold table\n{report.END}\nbelow\n"
+    new = report.rewrite(readme, "new table")
+    assert new == f"# Title\nabove\n{report.BEGIN}\nnew table\n{report.END}\nbelow\n"
+    assert report.generated_block(new) == "new table"
+    with pytest.raises(ValueError, match="no"):
+        report.rewrite("# no markers\n", "x")
+
+
+def test_the_readme_tables_agree_with_output_benchmark_json():
+    data = json.loads((ROOT / "output" / "benchmark.json").read_text())
+    if data.get("schema") != 2:
+        pytest.skip("output/benchmark.json predates the generated tables; run bench/benchmark.py --readme")
+    assert report.generated_block((ROOT / "README.md").read_text()) == report.tables(data)
