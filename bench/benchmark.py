@@ -43,7 +43,7 @@ from mnist.models import build
 from mnist.train import hardware, train
 
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
-IDLE_FILE = OUTPUT / "idle_calibration.json"
+IDLE_FILE = "idle_calibration.json"  # in the output folder: this machine's calibration figure when idle
 SPEED_GOALS = {("reference", "fast"): 15.0}  # fast must be at least 15x quicker than the reference recipe
 
 
@@ -133,15 +133,15 @@ def interleaved(models: list[str], seeds: dict[str, int]) -> list[tuple[str, int
     return [(m, s) for s in range(1, max(seeds.values(), default=0) + 1) for m in models if s <= seeds[m]]
 
 
-def check_idle(cores: int) -> machine.IdleCheck:
-    idle = json.loads(IDLE_FILE.read_text())["calibration_gflops"] if IDLE_FILE.exists() else None
+def check_idle(cores: int, idle_file: Path) -> machine.IdleCheck:
+    idle = json.loads(idle_file.read_text())["calibration_gflops"] if idle_file.exists() else None
     return machine.idle_verdict(machine.load_average(), machine.calibration_gflops(), idle, cores)
 
 
-def record_idle_figure(check: machine.IdleCheck, threads: int) -> None:
+def record_idle_figure(check: machine.IdleCheck, threads: int, idle_file: Path) -> None:
     """Keep the calibration of an idle machine, the first time one is seen, as the figure to compare with."""
-    if not IDLE_FILE.exists() and check.idle:
-        write_json(IDLE_FILE, {"calibration_gflops": round(check.calibration, 1), "load": round(check.load, 2),
+    if not idle_file.exists() and check.idle:
+        write_json(idle_file, {"calibration_gflops": round(check.calibration, 1), "load": round(check.load, 2),
                                "threads": threads, "matmul": f"{machine.CALIBRATION_SIZE}² fp32",
                                **hardware(), "recorded": time.strftime("%Y-%m-%d %H:%M:%S %Z")})
 
@@ -157,21 +157,26 @@ def record_idle_figure(check: machine.IdleCheck, threads: int) -> None:
 @click.option("--tag", default="", help="Suffix for the output files, e.g. '_h100' for a GPU run.")
 @click.option("--allow-noisy", is_flag=True, help="Run on a busy machine, marking every figure 'noisy'.")
 @click.option("--readme", is_flag=True, help="At the end, rewrite the README's result tables from the JSON.")
-def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme):
+@click.option("--out-dir", type=click.Path(file_okay=False), default=str(OUTPUT), show_default=True,
+              help="Folder for the JSON and the plot.")
+@click.option("--subset", type=int, default=0, help="Smoke test: train on this many images (figures meaningless).")
+@click.option("--epochs", type=int, default=0, help="Smoke test: this many epochs instead of each recipe's.")
+def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme, out_dir, subset, epochs):
     if threads:
         torch.set_num_threads(threads)
     threads = torch.get_num_threads()
     cores = os.cpu_count() or 1
     model_list = models.split(",")
     per_model = {m: seeds for m in model_list} | {k: int(v) for k, v in (item.split("=") for item in seeds_for)}
+    out = Path(out_dir)
     dataset = mnist_data.load()  # parsed and in memory before any clock starts
 
-    check = check_idle(cores)
+    check = check_idle(cores, out / IDLE_FILE)
     if not check.idle and not allow_noisy:
         raise click.ClickException("the machine is busy, so the timings would not be comparable: "
                                    + "; ".join(check.reasons) + ". Wait, or pass --allow-noisy.")
-    record_idle_figure(check, threads)
-    noisy = not check.idle
+    record_idle_figure(check, threads, out / IDLE_FILE)
+    noisy = not check.idle or bool(subset or epochs)
     peaks = {"fp32": machine.matmul_gflops(2048, torch.float32), "bf16": machine.matmul_gflops(2048, torch.bfloat16)}
     flops = {m: machine.training_flops_per_image(build(recipe(m).model, dropout=recipe(m).dropout)) for m in model_list}
     env = {**hardware(), "torchvision": __import__("torchvision").__version__, "device": device,
@@ -188,12 +193,12 @@ def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme):
                 "summary": aggregate(runs), "runs": runs}
         data["ratios"] = ratios(data["summary"])
         if final:
-            data["environment"]["idle_check_after"] = check_idle(cores).to_dict()
-        write_json(OUTPUT / f"benchmark{tag}.json", data)
+            data["environment"]["idle_check_after"] = check_idle(cores, out / IDLE_FILE).to_dict()
+        write_json(out / f"benchmark{tag}.json", data)
         return data
 
     for model, seed in interleaved(model_list, per_model):
-        c = recipe(model, seed=seed, device=device)
+        c = recipe(model, seed=seed, device=device, subset=subset or None, epochs=epochs or None)
         load_before, cpu0, t0 = machine.load_average(), time.process_time(), time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             result = train(c, tmp, dataset, progress=False)
@@ -207,10 +212,10 @@ def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme):
                    + (f"; {r['note']}" if r["note"] else ""), err=False)
     data = save(final=True)
     if "seed" in data["summary"]:
-        write_json(OUTPUT / f"mnist_seed{tag}.json", {"environment": data["environment"],
+        write_json(out / f"mnist_seed{tag}.json", {"environment": data["environment"],
                                                       "summary": data["summary"]["seed"],
                                                       "runs": [r for r in runs if r["model"] == "seed"]})
-    plot(runs, OUTPUT / f"benchmark{tag}.png", f"MNIST test accuracy against time, {device}, {threads} threads"
+    plot(runs, out / f"benchmark{tag}.png", f"MNIST test accuracy against time, {device}, {threads} threads"
          + (" (noisy)" if noisy else ""))
     click.echo(report.tables(data))
     if readme:

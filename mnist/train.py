@@ -188,7 +188,7 @@ AUGMENT_CHUNK = 10_000  # images augmented per call: one epoch in a few vectoris
 def epoch_images(images: torch.Tensor, perm: torch.Tensor, c: TrainConfig, background: float,
                  gen: torch.Generator) -> torch.Tensor:
     """The epoch's training images in `perm` order, each augmented once. A few large calls replace one
-    small call per batch: the small models spend their time on per-call overhead, not arithmetic."""
+    small call per batch, which the small models paid for in per-call overhead."""
     return torch.cat([augment(images[perm[i: i + AUGMENT_CHUNK]], c.shift, c.rotate, background, gen, c.scale)
                       for i in range(0, len(perm), AUGMENT_CHUNK)])
 
