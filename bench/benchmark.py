@@ -28,18 +28,20 @@ from pathlib import Path
 import click
 import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import mnist  # noqa: F401 - first: it sets the OpenMP wait policy, which torch reads once, when it loads
+
+matplotlib.use("Agg")
 import machine
+import matplotlib.pyplot as plt
 import report
+import torch
 
 from mnist import data as mnist_data
 from mnist.config import recipe
 from mnist.files import atomic_write, write_json
 from mnist.models import build
+from mnist.threads import set_threads
 from mnist.train import hardware, train
 
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
@@ -152,7 +154,8 @@ def record_idle_figure(check: machine.IdleCheck, threads: int, idle_file: Path) 
               help="Comma-separated models (recipes), in the order each round runs them.")
 @click.option("--seeds-for", multiple=True, metavar="MODEL=N",
               help="Fewer (or more) seeds for one model, e.g. seed=2 where its 20-epoch runs take long.")
-@click.option("--threads", type=int, default=0, help="torch threads [default: torch's, one per core].")
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="torch CPU threads [default: as `mnist train`: $OMP_NUM_THREADS, else one per usable CPU].")
 @click.option("--device", default="cpu", show_default=True, help="Device to train on.")
 @click.option("--tag", default="", help="Suffix for the output files, e.g. '_h100' for a GPU run.")
 @click.option("--allow-noisy", is_flag=True, help="Run on a busy machine, marking every figure 'noisy'.")
@@ -162,8 +165,7 @@ def record_idle_figure(check: machine.IdleCheck, threads: int, idle_file: Path) 
 @click.option("--subset", type=int, default=0, help="Smoke test: train on this many images (figures meaningless).")
 @click.option("--epochs", type=int, default=0, help="Smoke test: this many epochs instead of each recipe's.")
 def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme, out_dir, subset, epochs):
-    if threads:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     threads = torch.get_num_threads()
     cores = os.cpu_count() or 1
     model_list = models.split(",")

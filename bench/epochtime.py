@@ -18,10 +18,13 @@ import tempfile
 from pathlib import Path
 
 import click
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import mnist  # noqa: F401 - first: it sets the OpenMP wait policy, which torch reads once, when it loads
+
+# isort: split
 import candidates  # noqa: F401 - registers the candidate architectures
+import torch
 from tune import parse
 
 from mnist import data as mnist_data

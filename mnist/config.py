@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields, replace
 TRAIN_IMAGES = 60_000  # MNIST's training set
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("onecycle", "constant")
+PRECISIONS = ("fp32", "bf16")
 
 
 class ConfigError(ValueError):
@@ -87,6 +88,8 @@ def validate(c: TrainConfig) -> None:
         _check(getattr(c, name) >= 0, name, f"must be 0 or more, got {getattr(c, name)}")
     for name in ("warmup", "momentum", "dropout", "ema", "label_smoothing", "scale"):
         _check(0 <= getattr(c, name) < 1, name, f"must be in [0, 1), got {getattr(c, name)}")
+    _check(c.precision in PRECISIONS, "precision", f"must be one of {', '.join(PRECISIONS)}, got {c.precision!r}")
+    _check(c.ema_every > 0, "ema_every", f"must be positive, got {c.ema_every}")
     _check(0 < c.target <= 100, "target", f"must be a percentage in (0, 100], got {c.target}")
     _check(c.val_split < TRAIN_IMAGES, "val_split", f"must leave training images (at most {TRAIN_IMAGES - 1:,}), "
            f"got {c.val_split:,}")
