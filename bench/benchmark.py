@@ -179,12 +179,14 @@ def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme, ou
                                    + "; ".join(check.reasons) + ". Wait, or pass --allow-noisy.")
     record_idle_figure(check, threads, out / IDLE_FILE)
     noisy = not check.idle or bool(subset or epochs)
-    peaks = {"fp32": machine.matmul_gflops(2048, torch.float32), "bf16": machine.matmul_gflops(2048, torch.bfloat16)}
+    peak_device = "cuda" if device.startswith("cuda") else "cpu"  # the peak of the device that trains
+    peaks = {name: machine.matmul_gflops(2048 if peak_device == "cpu" else 8192, dtype, device=peak_device)
+             for name, dtype in [("fp32", torch.float32), ("bf16", torch.bfloat16)]}
     flops = {m: machine.training_flops_per_image(build(recipe(m).model, dropout=recipe(m).dropout)) for m in model_list}
     env = {**hardware(), "torchvision": __import__("torchvision").__version__, "device": device,
            "command": "python bench/benchmark.py " + " ".join(sys.argv[1:]), "noisy": noisy,
            "idle_check_before": check.to_dict(), "peaks": {k: round(v, 1) for k, v in peaks.items()},
-           "peak_matmul": "2048² matmul, best of 5"}
+           "peak_matmul": f"{2048 if peak_device == 'cpu' else 8192}² matmul on {peak_device}, best of 5"}
     click.echo(f"idle check: {check.to_dict()}; peaks fp32 {peaks['fp32']:.0f}, bf16 {peaks['bf16']:.0f} GFLOP/s")
 
     runs: list[dict] = []

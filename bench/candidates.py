@@ -83,7 +83,22 @@ def t2s(dropout: float = 0.0) -> Net:
     return Net(*[nn.SiLU() if isinstance(m, nn.ReLU) else m for m in t2().layers])
 
 
+def fast_narrow(dropout: float = 0.0) -> Net:
+    """`fast` with 24 channels in place of 32 after the first pool: about a fifth fewer FLOPs per image."""
+    return Net(nn.Conv2d(1, 16, 3, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(16), nn.ReLU(),
+               *block(16, 24, dropout), *block(24, 32, dropout), nn.MaxPool2d(2),
+               *block(32, 16, dropout, padding=1), nn.AdaptiveAvgPool2d(1), nn.Conv2d(16, 10, 1))
+
+
+def tiny_pool(dropout: float = 0.0) -> Net:
+    """`tiny` with its pool one block earlier: the three later blocks run on 12x12 and smaller, not 22x22,
+    which cuts the per-step work of the conv and BN layers that dominate its CPU time."""
+    return Net(*block(1, 12, dropout, drop=False), *separable(12, 20), nn.MaxPool2d(2),  # (20, 12, 12)
+               *separable(20, 24, 1), *separable(24, 32), *separable(32, 32),  # (32, 8, 8)
+               nn.AdaptiveAvgPool2d(1), nn.Conv2d(32, 10, 1, bias=False))
+
+
 CANDIDATES = {"tiny_v1": tiny_v1, "t1": t1, "t1b": t1b, "t2": t2, "t2s": t2s, "t3": t3, "t4": t4, "t5": t5,
-              "t6": t6, "t8": t8}
+              "t6": t6, "t8": t8, "fast_narrow": fast_narrow, "tiny_pool": tiny_pool}
 for name, builder in CANDIDATES.items():
     MODELS.setdefault(name, builder)

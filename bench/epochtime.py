@@ -41,7 +41,7 @@ from mnist.train import train
 def main(model, overrides, epochs, threads, log):
     torch.set_num_threads(threads)
     dataset = mnist_data.load()
-    c = recipe(model, val_split=10_000, device="cpu", **dict(parse(a) for a in overrides), epochs=epochs)
+    c = recipe(model, **{"val_split": 10_000, "device": "cpu", **dict(parse(a) for a in overrides), "epochs": epochs})
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         result = train(c, tmp, dataset, progress=False)

@@ -24,24 +24,24 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
-def matmul_gflops(n: int, dtype: torch.dtype, seconds: float = 0.5, repeats: int = 5) -> float:
-    """GFLOP/s of an n x n x n matmul in `dtype` on the CPU: the best of `repeats` timed spells."""
-    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
-    a @ b  # warm-up: oneDNN picks its kernel
-    reps = max(1, int(seconds / max(1e-6, _time_once(a, b))))
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        best = min(best, (time.perf_counter() - t0) / reps)
+def matmul_gflops(n: int, dtype: torch.dtype, seconds: float = 0.5, repeats: int = 5, device: str = "cpu") -> float:
+    """GFLOP/s of an n x n x n matmul in `dtype` on `device`: the best of `repeats` timed spells."""
+    a, b = torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype)
+    _time(a, b, 1)  # warm-up: oneDNN (or cuBLAS) picks its kernel
+    reps = max(1, int(seconds / max(1e-6, _time(a, b, 1))))
+    best = min(_time(a, b, reps) for _ in range(repeats))
     return 2 * n**3 / best / 1e9
 
 
-def _time_once(a: torch.Tensor, b: torch.Tensor) -> float:
+def _time(a: torch.Tensor, b: torch.Tensor, reps: int) -> float:
+    """Seconds per a @ b, over `reps` of them."""
+    sync = torch.cuda.synchronize if a.is_cuda else (lambda: None)
+    sync()
     t0 = time.perf_counter()
-    a @ b
-    return time.perf_counter() - t0
+    for _ in range(reps):
+        a @ b
+    sync()
+    return (time.perf_counter() - t0) / reps
 
 
 def calibration_gflops() -> float:

@@ -37,7 +37,7 @@ def tables(data: dict) -> str:
         (f"From one run of `{env['command']}`{noisy}: {env['cpu']}, {env['threads']} threads, "
         f"torch {env['torch']}, device {env['device']}, {env['benchmark_wall_seconds'] / 60:.0f} minutes in all. "
         f"Models interleaved (seed 1 of each, then seed 2, ...). Matmul peak measured in the same run "
-        f"(2048², {env['threads']} threads): fp32 {fmt(peaks['fp32'])} GFLOP/s, bf16 {fmt(peaks['bf16'])} GFLOP/s."),
+        f"({env['peak_matmul']}, {env['threads']} threads): fp32 {fmt(peaks['fp32'])} GFLOP/s, bf16 {fmt(peaks['bf16'])} GFLOP/s."),
         "",
         ("| model | params | precision | epochs | seeds meeting the target | final test accuracy per seed (%) "
         "| median wall s | median s to first 99.4 % | training GFLOP/s (share of peak) |"),

@@ -66,7 +66,7 @@ def fake_benchmark() -> dict:
     summary = benchmark.aggregate(runs)
     return {"environment": {"command": "python bench/benchmark.py --seeds 2", "noisy": False, "cpu": "x86_64",
                             "threads": 2, "torch": "2.x", "device": "cpu", "benchmark_wall_seconds": 642.0,
-                            "peaks": {"fp32": 200.0, "bf16": 900.0}},
+                            "peaks": {"fp32": 200.0, "bf16": 900.0}, "peak_matmul": "2048² matmul on cpu, best of 5"},
             "summary": summary, "ratios": benchmark.ratios(summary), "runs": runs}
 
 

@@ -91,3 +91,19 @@ def test_epoch_images_shift_each_image_of_every_chunk(dataset):
     matches = (shifts == out).flatten(2).all(2)  # (9, N): which shift each output image is
     assert matches.any(0).all()
     assert matches[4].float().mean() < 0.3  # most are moved (1 in 9 stays put, plus blank-edge ties)
+
+
+def test_ema_every_k_steps_averages_k_times_fewer(dataset, tmp_path):
+    from mnist.train import load_checkpoint
+
+    c = recipe("tiny", subset=1000, device="cpu", epochs=2, batch_size=100, ema_every=3)  # 20 steps
+    train(c, tmp_path, dataset, test_subset=500, progress=False)
+    assert int(load_checkpoint(tmp_path / "last.pt")["ema"]["n_averaged"]) == 20 // 3
+
+
+@pytest.mark.parametrize("overrides, field", [({"precision": "fp16"}, "precision"), ({"ema_every": 0}, "ema_every")])
+def test_precision_and_ema_every_are_checked(overrides, field):
+    from mnist.config import ConfigError
+
+    with pytest.raises(ConfigError, match=field):
+        recipe("fast", **overrides)

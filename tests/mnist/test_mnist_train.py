@@ -172,7 +172,7 @@ def test_with_ema_the_checkpoint_holds_the_weights_that_were_evaluated(dataset, 
     fmt = memory_format(c)  # as in training: same sums
     model = model_from_checkpoint(state)[0].to(memory_format=fmt)
     images = mnist_data.normalise(dataset.test_images[:1000]).contiguous(memory_format=fmt)
-    _, correct = evaluate(model, images, dataset.test_labels[:1000])
+    _, correct = evaluate(model, images, dataset.test_labels[:1000], precision=result.precision)  # as evaluated
     assert correct == result.epochs[-1]["correct"]
     trained = state["trained"]
     assert any(not torch.equal(trained[k], v) for k, v in state["model"].items() if v.is_floating_point())
