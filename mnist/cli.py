@@ -227,8 +227,8 @@ def train_in(out: Path, c, resume, overwrite, dry_run, quiet, threads, cache_dir
         device_name = select_device(c.device)
         threads_note = f", {plural(n_threads, 'thread')}" if device_name.type == "cpu" else ""
         precision, note = resolve_precision(c, device_name)
-        click.echo(f"Training {c.model} ({count_parameters(build(c.model)):,} parameters) on {device_name}"
-                   f"{threads_note} in {precision} for {plural(c.epochs, 'epoch')}; run folder {out}")
+        click.echo(f"Training {c.model} ({count_parameters(build(c.model)):,} parameters, {precision}) on "
+                   f"{device_name}{threads_note} for {plural(c.epochs, 'epoch')}; run folder {out}")
         if note:
             click.echo(f"Note: {note}")
 

@@ -32,7 +32,7 @@ def test_reference_trains_the_seed_network():
 def test_mnist_train_model_reference(runner, dataset, tmp_path):
     result = runner.invoke(main, ["train", "--model", "reference", "--dry-run", "--out", str(tmp_path), "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "Training reference (19,712 parameters)" in result.output
+    assert "Training reference (19,712 parameters, fp32)" in result.output
 
 
 def no_fast_bf16(monkeypatch):

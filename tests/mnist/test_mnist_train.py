@@ -98,8 +98,8 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(dataset, tmp_
     c = recipe("tiny", subset=1000, device="cpu", epochs=3, batch_size=100)
     real_augment = train_module.augment
 
-    def poisoned(x, *args):  # from epoch 2 on, feed NaN images
-        return real_augment(x, *args) * (float("nan") if poisoned.calls > 10 else 1.0)
+    def poisoned(x, *args):  # from epoch 2 on, feed NaN images (augment is called once per epoch here)
+        return real_augment(x, *args) * (float("nan") if poisoned.calls > 1 else 1.0)
 
     def count_calls(x, *args):
         poisoned.calls += 1
