@@ -84,7 +84,10 @@ def generated_block(readme: str) -> str | None:
 @click.option("--readme", default=str(ROOT / "README.md"), show_default=True, help="The README to rewrite.")
 @click.option("--check", is_flag=True, help="Only check that the README's block agrees with the JSON.")
 def main(json_path, readme, check):
-    block = tables(json.loads(Path(json_path).read_text()))
+    data = json.loads(Path(json_path).read_text())
+    if data.get("schema") != 2:
+        raise click.ClickException(f"{json_path} predates the generated tables: run bench/benchmark.py first")
+    block = tables(data)
     text = Path(readme).read_text()
     if check:
         agrees = generated_block(text) == block
