@@ -17,8 +17,13 @@ output/mnist_seed{tag}.json at the end; `--readme` then rewrites the README's re
 
 from __future__ import annotations
 
-import json
 import os
+
+# Read before anything else runs: loading torch and the data takes seconds of CPU, which the 1-minute
+# load average would count against the machine.
+LOAD_AT_START = os.getloadavg()[0]
+
+import json
 import statistics
 import sys
 import tempfile
@@ -137,7 +142,7 @@ def interleaved(models: list[str], seeds: dict[str, int]) -> list[tuple[str, int
 
 def check_idle(cores: int, idle_file: Path) -> machine.IdleCheck:
     idle = json.loads(idle_file.read_text())["calibration_gflops"] if idle_file.exists() else None
-    return machine.idle_verdict(machine.load_average(), machine.calibration_gflops(), idle, cores)
+    return machine.idle_verdict(LOAD_AT_START, machine.calibration_gflops(), idle, cores)
 
 
 def record_idle_figure(check: machine.IdleCheck, threads: int, idle_file: Path) -> None:
