@@ -1,12 +1,12 @@
 """Time a recipe's training epochs: the figure to compare speed-ups by, without a full run.
 
-    timing-lock NAME python bench/epochtime.py MODEL [--epochs 2] [--threads 2] [KEY=VALUE ...]
+    python bench/epochtime.py MODEL [--epochs 2] [--threads 2] [KEY=VALUE ...]
 
 Trains MODEL's recipe (with the overrides) for a few epochs on the 50,000-image validation split and
 appends one JSON line to output/epoch_times.jsonl: seconds per epoch for training and for evaluation,
 milliseconds per step, the precision used, threads and the load average before and after. The first
-epoch carries the warm-up (allocations, oneDNN kernel choice), so compare the later ones. Run it under
-`timing-lock`: on a busy machine the figures mean nothing.
+epoch carries the warm-up (allocations, oneDNN kernel choice), so compare the later ones. Run it on an
+otherwise idle machine: on a busy one the figures mean nothing.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Busy-core benchmark: how much slower a `fast` training step gets when other programs keep the cores busy.
 
-    timing-lock NAME python bench/threads.py [--seconds 6] [--out output/threads.json]
+    python bench/threads.py [--seconds 6] [--out output/threads.json]
 
 For 2 torch threads and each OpenMP wait policy (libgomp's default, which spins up to 300,000 rounds at
 every barrier before it sleeps; PASSIVE, which sleeps at once; ACTIVE, which spins; and the default
