@@ -21,6 +21,8 @@ from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
+from backprop_generate import cpu_model  # a sibling script: bench/ is on sys.path when this one runs
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 60.0  # a class of 100 graded in a minute on a 2-core laptop
 RATES = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
@@ -52,16 +54,6 @@ def soffice_version() -> str:
         return run.stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
