@@ -100,3 +100,20 @@ def test_annotate_refuses_the_submissions_folder(runner, submissions):
     assert result.exit_code == 2
     assert "would overwrite" in result.output
     assert _digest(right) == before
+
+
+def test_xlsm_submission_is_graded_and_annotated_as_xlsm(runner, soffice, submissions, tmp_path):
+    """A macro-enabled workbook (saved as .xlsm by LibreOffice itself) is read and annotated like an .xlsx."""
+    import subprocess
+    _, _, wrong = submissions
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--norestore", "--convert-to", "xlsm:Calc MS Excel 2007 VBA XML", "--outdir",
+                    str(tmp_path / "xlsm"), str(wrong)], check=True, capture_output=True, timeout=300)
+    xlsm = tmp_path / "xlsm" / "bob.xlsm"
+    before = _digest(xlsm)
+    result = runner.invoke(main, ["check", str(xlsm), "--annotate", str(tmp_path / "feedback")])
+    assert result.exit_code == 1, result.output
+    assert "'lr 0.5'!J6 h1: h1_w2_plus_i2" in result.output
+    wb = load_workbook(tmp_path / "feedback" / "bob.xlsm", keep_vba=True)
+    assert wb.sheetnames[0] == "Feedback" and wb["Feedback"]["C4"].value == "h1_w2_plus_i2"
+    assert _digest(xlsm) == before
