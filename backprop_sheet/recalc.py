@@ -20,12 +20,23 @@ class RecalcError(RuntimeError):
     """The engine is missing or did not produce a recalculated file."""
 
 
+def require(program: str, missing: str) -> str:
+    """The path of `program`, or RecalcError(`missing`) when it is not on PATH."""
+    path = shutil.which(program)
+    if path is None:
+        raise RecalcError(missing)
+    return path
+
+
+def _failure(engine: str, run: subprocess.CompletedProcess, what: str) -> RecalcError:
+    """An engine's failure, with the last line it printed."""
+    detail = (run.stderr or run.stdout).strip().splitlines()
+    return RecalcError(f"{engine} failed (exit {run.returncode}) on {what}" + (f": {detail[-1]}" if detail else ""))
+
+
 def find_soffice() -> str:
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        raise RecalcError("LibreOffice's 'soffice' is not on PATH; verify needs it to recalculate "
-                          "(Debian/Ubuntu: apt-get install libreoffice-calc-nogui)")
-    return soffice
+    return require("soffice", "LibreOffice's 'soffice' is not on PATH; verify needs it to recalculate "
+                              "(Debian/Ubuntu: apt-get install libreoffice-calc-nogui)")
 
 
 def recalculate(paths: list[Path], outdir: Path, timeout: float = 600) -> list[Path]:
@@ -54,18 +65,13 @@ def recalculate(paths: list[Path], outdir: Path, timeout: float = 600) -> list[P
             raise RecalcError(f"LibreOffice did not finish within {timeout:.0f} s") from None
     missing = [p.name for p in results if not p.exists()]
     if run.returncode != 0 or missing:
-        detail = (run.stderr or run.stdout).strip().splitlines()
-        raise RecalcError(f"LibreOffice failed (exit {run.returncode}) on {', '.join(missing) or 'its input'}"
-                          + (f": {detail[-1]}" if detail else ""))
+        raise _failure("LibreOffice", run, ", ".join(missing) or "its input")
     return results
 
 
 def find_ssconvert() -> str:
-    ssconvert = shutil.which("ssconvert")
-    if ssconvert is None:
-        raise RecalcError("Gnumeric's 'ssconvert' is not on PATH; verify --engine gnumeric needs it "
-                          "(Debian/Ubuntu: apt-get install gnumeric)")
-    return ssconvert
+    return require("ssconvert", "Gnumeric's 'ssconvert' is not on PATH; verify --engine gnumeric needs it "
+                                "(Debian/Ubuntu: apt-get install gnumeric)")
 
 
 def recalculate_gnumeric(paths: list[Path], outdir: Path, timeout: float = 600) -> list[Path]:
@@ -83,9 +89,7 @@ def recalculate_gnumeric(paths: list[Path], outdir: Path, timeout: float = 600) 
         except subprocess.TimeoutExpired:
             raise RecalcError(f"Gnumeric did not finish within {timeout:.0f} s") from None
         if run.returncode != 0 or not result.exists():
-            detail = (run.stderr or run.stdout).strip().splitlines()
-            raise RecalcError(f"Gnumeric failed (exit {run.returncode}) on {path.name}"
-                              + (f": {detail[-1]}" if detail else ""))
+            raise _failure("Gnumeric", run, path.name)
         results.append(result)
     return results
 

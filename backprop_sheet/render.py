@@ -4,14 +4,13 @@ Each sheet is printed from a copy in which the others are hidden; one page per s
 """
 
 import re
-import shutil
 import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import unescape
 
-from backprop_sheet.recalc import RecalcError, find_soffice
+from backprop_sheet.recalc import find_soffice, require
 
 
 def _only_sheet(source: Path, target: Path, title: str) -> None:
@@ -34,9 +33,8 @@ def _only_sheet(source: Path, target: Path, title: str) -> None:
 
 def render(workbook: Path, titles: list[str], outdir: Path, dpi: int = 80, pages: int = 1) -> list[Path]:
     """PNGs of the first `pages` printed pages of each sheet: `outdir/<stem>_<sheet>.png` (or -1, -2, …)."""
-    soffice, pdftoppm = find_soffice(), shutil.which("pdftoppm")
-    if pdftoppm is None:
-        raise RecalcError("poppler's 'pdftoppm' is not on PATH (Debian/Ubuntu: apt-get install poppler-utils)")
+    soffice = find_soffice()
+    pdftoppm = require("pdftoppm", "poppler's 'pdftoppm' is not on PATH (Debian/Ubuntu: apt-get install poppler-utils)")
     written = []
     with tempfile.TemporaryDirectory(prefix="backprop-render-") as tmp:
         tmp = Path(tmp)
