@@ -10,9 +10,12 @@ figure "noisy". Models are interleaved (seed 1 of each, then seed 2, ...) so tha
 of them alike. Per run it records wall and process CPU time, the load average before and after, and the
 achieved training GFLOP/s (conv and matmul FLOPs per image of one forward and backward pass, times the
 images trained, over the training seconds) against the fp32 and bf16 matmul peaks measured in the same
-run. Writes output/benchmark{tag}.json after every run, output/benchmark{tag}.png and
+run. Each run trains in a fresh process, as `mnist train` would: a run then never inherits another's
+allocator or kernel caches (when all ran in one process, `fast` seeds 2-5 took 17-26 % longer than
+seed 1, which ran before any `tiny`). Writes
+output/benchmark{tag}.json after every run, output/benchmark{tag}.png and
 output/mnist_seed{tag}.json at the end; `--readme` then rewrites the README's result tables
-(bench/report.py). Data is in memory before any clock starts.
+(bench/report.py). In each run the data is in memory before the clock starts.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ LOAD_AT_START = os.getloadavg()[0]
 
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -73,6 +77,7 @@ def run_summary(result, wall: float, cpu: float, load_before: float, load_after:
         "final_accuracy": round(result.accuracies[-1], 2), "first_at_target": first,
         "total_seconds": round(elapsed, 2), "train_seconds": round(train_seconds, 2),
         "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+        "threads": sorted({e["threads"] for e in result.epochs}),  # at each epoch's end
         "load_before": round(load_before, 2), "load_after": round(load_after, 2),
         "flops_per_image": round(flops), "images": images, "gflops": round(gflops, 1),
         "fraction_of_peak": round(gflops / peaks[result.precision], 3),
@@ -153,6 +158,31 @@ def record_idle_figure(check: machine.IdleCheck, threads: int, idle_file: Path) 
                                **hardware(), "recorded": time.strftime("%Y-%m-%d %H:%M:%S %Z")})
 
 
+def train_one(spec: dict) -> dict:
+    """One run in this fresh process (data parsed before the clock starts); returns its run_summary."""
+    governor = set_threads(spec["threads"])
+    dataset = mnist_data.load()
+    c = recipe(spec["model"], seed=spec["seed"], device=spec["device"], subset=spec["subset"] or None,
+               epochs=spec["epochs"] or None)
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train(c, tmp, dataset, progress=False, governor=governor)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return run_summary(result, wall, cpu, 0.0, 0.0, spec["flops"], spec["peaks"], spec["noisy"])
+
+
+def run_in_child(spec: dict) -> dict:
+    """Run `train_one(spec)` in a fresh Python process, with the load average read before and after it."""
+    load_before = machine.load_average()
+    done = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True,
+                          text=True, check=False)
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise click.ClickException(f"{spec['model']} seed {spec['seed']} failed: {last}")
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "load_before": round(load_before, 2),
+            "load_after": round(machine.load_average(), 2)}
+
+
 @click.command()
 @click.option("--seeds", type=int, default=5, show_default=True, help="Seeds per model (1..N).")
 @click.option("--models", default="reference,seed,fast,tiny", show_default=True,
@@ -169,14 +199,18 @@ def record_idle_figure(check: machine.IdleCheck, threads: int, idle_file: Path) 
               help="Folder for the JSON and the plot.")
 @click.option("--subset", type=int, default=0, help="Smoke test: train on this many images (figures meaningless).")
 @click.option("--epochs", type=int, default=0, help="Smoke test: this many epochs instead of each recipe's.")
-def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme, out_dir, subset, epochs):
+@click.option("--child", default=None, hidden=True, help="Internal: train the one run this JSON describes.")
+def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme, out_dir, subset, epochs, child):
+    if child is not None:
+        click.echo(json.dumps(train_one(json.loads(child))))
+        return
+    given_threads = threads
     set_threads(threads)
     threads = torch.get_num_threads()
     cores = os.cpu_count() or 1
     model_list = models.split(",")
     per_model = {m: seeds for m in model_list} | {k: int(v) for k, v in (item.split("=") for item in seeds_for)}
     out = Path(out_dir)
-    dataset = mnist_data.load()  # parsed and in memory before any clock starts
 
     check = check_idle(cores, out / IDLE_FILE)
     if not check.idle and not allow_noisy:
@@ -207,12 +241,9 @@ def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme, ou
         return data
 
     for model, seed in interleaved(model_list, per_model):
-        c = recipe(model, seed=seed, device=device, subset=subset or None, epochs=epochs or None)
-        load_before, cpu0, t0 = machine.load_average(), time.process_time(), time.perf_counter()
-        with tempfile.TemporaryDirectory() as tmp:
-            result = train(c, tmp, dataset, progress=False)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-        runs.append(run_summary(result, wall, cpu, load_before, machine.load_average(), flops[model], peaks, noisy))
+        runs.append(run_in_child({"model": model, "seed": seed, "device": device, "subset": subset,
+                                  "epochs": epochs, "threads": given_threads, "flops": flops[model],
+                                  "peaks": peaks, "noisy": noisy}))
         save()  # after every run: an interrupted benchmark keeps its figures
         r = runs[-1]
         click.echo(f"{model} seed {seed}: final {r['final_accuracy']:.2f}%, per epoch {r['accuracy']}, "

@@ -150,7 +150,7 @@ def fresh_folder(base: Path) -> Path:
 @click.option("--subset", type=int, default=None, help="Train on only the first N training images (quick experiments).")
 @click.option("--threads", type=click.IntRange(1, 4096), default=None,
               help="CPU threads for torch [default: $OMP_NUM_THREADS if set, else one per CPU this process may "
-                   "use that other programs are not keeping busy when training starts].")
+                   "use that other programs are not keeping busy, chosen again every second while training].")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder for checkpoints, metrics and plots [default: runs/MODEL-seedN, or runs/MODEL-seedN-2, "
                    "... when that holds a run; a dry run: a throw-away folder].")
@@ -223,9 +223,12 @@ def train_in(out: Path, c, resume, overwrite, dry_run, quiet, threads, cache_dir
     with folder_kept_only_if_used(out):
         check_writable_folder(out)
         dataset = load_data(cache_dir, data_dir)
-        n_threads = set_threads(threads)
+        governor = set_threads(threads)
         device_name = select_device(c.device)
-        threads_note = f", {plural(n_threads, 'thread')}" if device_name.type == "cpu" else ""
+        threads_note = ""
+        if device_name.type == "cpu":
+            threads_note = f", {plural(torch.get_num_threads(), 'thread')}" + (
+                " (adjusted to the machine's load)" if governor else "")
         precision, note = resolve_precision(c, device_name)
         click.echo(f"Training {c.model} ({count_parameters(build(c.model)):,} parameters, {precision}) on "
                    f"{device_name}{threads_note} for {plural(c.epochs, 'epoch')}; run folder {out}")
@@ -239,7 +242,7 @@ def train_in(out: Path, c, resume, overwrite, dry_run, quiet, threads, cache_dir
 
         try:
             result = train(c, out, dataset, resume=resume, overwrite=overwrite, test_subset=1000 if dry_run else 0,
-                           progress=not quiet, on_epoch_end=report)
+                           progress=not quiet, on_epoch_end=report, governor=governor)
         except TrainingError as e:
             fail(str(e))
         except KeyboardInterrupt:

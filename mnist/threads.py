@@ -2,12 +2,13 @@
 
 Two torch threads on a 2-core machine are 1.8x as fast as one when the machine is idle, but when other
 programs keep the cores busy, each OpenMP barrier waits for a partner thread that is not running, and a
-step takes 3-8x as long (bench/threads.py, output/threads.json). So the default is chosen when training
-starts: one thread per usable CPU that other programs are not keeping busy (at least one). And, in case
-the machine gets busy later, a thread that reaches a barrier spins for 10,000 rounds before it sleeps
-instead of libgomp's 300,000, which gives a busy core back sooner at almost no cost on an idle machine.
-The spin count is read once, when torch loads its OpenMP library, so it must be in the environment before
-`import torch`: `mnist/__init__.py` calls `set_wait_policy()` first thing.
+step takes 3-10x as long (bench/threads.py, output/threads.json). So the default thread count is one per
+usable CPU that other programs are not keeping busy (at least one), chosen when training starts and chosen
+again every few seconds while it runs (`ThreadGovernor`): a program that starts or stops mid-run changes
+the count within RECHECK_SECONDS. And a thread that reaches a barrier spins for 10,000 rounds before it
+sleeps instead of libgomp's 300,000, which gives a busy core back sooner at no measurable cost on an idle
+machine. The spin count is read once, when torch loads its OpenMP library, so it must be in the
+environment before `import torch`: `mnist/__init__.py` calls `set_wait_policy()` first thing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import time
 OPENMP_ENV = {"GOMP_SPINCOUNT": "10000"}  # libgomp's; LLVM's OpenMP (macOS) ignores it
 USER_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")  # if the user set either, theirs is kept as it is
 BUSY_SAMPLE_SECONDS = 0.25  # how long the machine's CPU use is sampled before training starts
+RECHECK_SECONDS = 1.0  # while training, how often the thread count is chosen again
+BUSY_SHARE = 0.4  # a CPU that other programs use this much of (or more) counts as busy
 
 
 def set_wait_policy() -> None:
@@ -35,37 +38,99 @@ def usable_cpus() -> int:
 
 
 def _cpu_times() -> tuple[int, int] | None:
-    """(busy, total) jiffies of the whole machine since boot, from /proc/stat; None where there is none."""
+    """(busy, total) jiffies since boot of the CPUs this process may use, from /proc/stat; None where there is none."""
+    mine = {f"cpu{i}" for i in os.sched_getaffinity(0)} if hasattr(os, "sched_getaffinity") else None
+    busy = total = 0
     try:
         with open("/proc/stat") as f:
-            fields = [int(v) for v in f.readline().split()[1:]]
+            for line in f:
+                name, *values = line.split()
+                if not name.startswith("cpu") or name == "cpu" or (mine is not None and name not in mine):
+                    continue
+                fields = [int(v) for v in values[:8]]
+                idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+                busy, total = busy + sum(fields) - idle, total + sum(fields)
     except (OSError, ValueError):
         return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return sum(fields[:8]) - idle, sum(fields[:8])
+    return (busy, total) if total else None
+
+
+def _own_cpu_seconds() -> float:
+    """CPU seconds this process has used, all its threads together."""
+    t = os.times()
+    return t.user + t.system
 
 
 def busy_cpus(seconds: float = BUSY_SAMPLE_SECONDS) -> float:
-    """How many CPUs other programs keep busy, sampled over `seconds` while this process sleeps (0 if unknown)."""
-    before = _cpu_times()
+    """How many usable CPUs other programs keep busy, sampled over `seconds` while this process sleeps (0 if unknown)."""
+    sample = CpuSample()
     time.sleep(seconds)
-    after = _cpu_times()
-    if before is None or after is None or after[1] == before[1]:
-        return 0.0
-    return (os.cpu_count() or 1) * (after[0] - before[0]) / (after[1] - before[1])
+    return sample.others_busy()
+
+
+class CpuSample:
+    """The usable CPUs' busy time since this was made, less this process's own: what other programs used."""
+
+    def __init__(self):
+        self.machine, self.own = _cpu_times(), _own_cpu_seconds()
+
+    def others_busy(self) -> float:
+        """CPUs kept busy by other programs since the sample began, on average (0 if unknown)."""
+        machine, own = _cpu_times(), _own_cpu_seconds()
+        if self.machine is None or machine is None or machine[1] == self.machine[1]:
+            return 0.0
+        cpus = usable_cpus()
+        wall = (machine[1] - self.machine[1]) / (os.sysconf("SC_CLK_TCK") * cpus)  # seconds the sample spans
+        used = cpus * (machine[0] - self.machine[0]) / (machine[1] - self.machine[1])  # CPUs busy, us included
+        return max(0.0, used - (own - self.own) / wall)
+
+
+def threads_for(usable: int, others: float) -> int:
+    """One thread per usable CPU that others do not keep busy; a CPU counts as busy from BUSY_SHARE of it."""
+    return max(1, usable - int(others + 1 - BUSY_SHARE))
 
 
 def default_threads() -> int:
     """One thread per usable CPU that other programs are not keeping busy, at least one."""
-    return max(1, usable_cpus() - round(busy_cpus()))
+    return threads_for(usable_cpus(), busy_cpus())
 
 
-def set_threads(threads: int | None = None) -> int:
-    """Use `threads` torch threads; by default $OMP_NUM_THREADS if set, else `default_threads()`. Returns the count."""
+class ThreadGovernor:
+    """Re-chooses the torch thread count every RECHECK_SECONDS while training: call `tick()` once per step."""
+
+    def __init__(self, interval: float = RECHECK_SECONDS):
+        self.interval, self.changes = interval, 0
+        self._restart()
+
+    def _restart(self) -> None:
+        self._since, self._sample = time.monotonic(), CpuSample()
+
+    def tick(self) -> int | None:
+        """The new thread count if it changed at this check, else None. Costs one clock read between checks."""
+        if time.monotonic() - self._since < self.interval:
+            return None
+        import torch
+
+        wanted = threads_for(usable_cpus(), self._sample.others_busy())
+        self._restart()
+        if wanted == torch.get_num_threads():
+            return None
+        torch.set_num_threads(wanted)
+        self.changes += 1
+        return wanted
+
+
+def set_threads(threads: int | None = None) -> ThreadGovernor | None:
+    """Use `threads` torch threads; by default $OMP_NUM_THREADS if set, else `default_threads()`.
+
+    Returns a ThreadGovernor that keeps the default up to date while training, or None when the count was
+    given (by `threads` or $OMP_NUM_THREADS), which then stays fixed.
+    """
     import torch
 
     if threads:
         torch.set_num_threads(threads)
     elif not os.environ.get("OMP_NUM_THREADS"):
         torch.set_num_threads(default_threads())
-    return torch.get_num_threads()
+        return ThreadGovernor()
+    return None

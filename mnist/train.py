@@ -19,6 +19,7 @@ from .config import TrainConfig
 from .files import atomic_write, write_json
 from .models import Net, build, count_parameters
 from .plot import plot_curves
+from .threads import ThreadGovernor
 
 VALIDATION_SPLIT_SEED = 0  # the held-out validation images are the same whatever the training seed
 RUN_FILES = ("last.pt", "best.pt", "metrics.json", "config.json", "curves.png")  # what a run writes
@@ -287,11 +288,13 @@ def resume_state(out: str | Path, c: TrainConfig) -> dict:
 
 def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume: bool = False,
           overwrite: bool = False, test_subset: int = 0, progress: bool = True,
-          on_epoch_end: Callable[[dict, Result], None] = lambda record, result: None) -> Result:
+          on_epoch_end: Callable[[dict, Result], None] = lambda record, result: None,
+          governor: ThreadGovernor | None = None) -> Result:
     """Train `c.model` per `c`, writing checkpoints, metrics and a plot into `out`. Returns the Result.
 
     A new run refuses a folder that holds another run's files, unless `overwrite` (which deletes them first);
-    `resume` continues the run in `out` from its last checkpoint.
+    `resume` continues the run in `out` from its last checkpoint. A `governor` re-chooses the CPU thread
+    count as other programs come and go.
     """
     out = Path(out)
     state = resume_state(out, c) if resume else None
@@ -359,8 +362,11 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
                 ema.update_parameters(model)
             loss_sum += loss.item() * len(y)
             seen += len(y)
+            if governor is not None:
+                governor.tick()
             if i % 20 == 0:
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}",
+                                **({"threads": torch.get_num_threads()} if device.type == "cpu" else {}))
         bar.close()
         train_seconds = time.perf_counter() - t0
         evaluated = ema.module if ema is not None else model
@@ -371,6 +377,7 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
             "total": len(split.eval_labels), "test_accuracy": 100.0 * correct / len(split.eval_labels),
             "eval_set": split.eval_name, "train_seconds": train_seconds,
             "seconds": time.perf_counter() - t0, "lr": lr_at(epoch * steps_per_epoch - 1, total_steps, c),
+            "threads": torch.get_num_threads(),  # at the epoch's end: a governor may have changed it
         }
         best_before = max(result.accuracies, default=-1.0)
         result.epochs.append(record)
