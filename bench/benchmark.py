@@ -162,6 +162,7 @@ def train_one(spec: dict) -> dict:
     """One run in this fresh process (data parsed before the clock starts); returns its run_summary."""
     governor = set_threads(spec["threads"])
     dataset = mnist_data.load()
+    import torch._dynamo  # noqa: F401 - the first optimizer imports it (1.6 s here): an import, as torch's is, untimed
     c = recipe(spec["model"], seed=spec["seed"], device=spec["device"], subset=spec["subset"] or None,
                epochs=spec["epochs"] or None)
     cpu0, t0 = time.process_time(), time.perf_counter()
@@ -216,6 +217,7 @@ def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme, ou
     if not check.idle and not allow_noisy:
         raise click.ClickException("the machine is busy, so the timings would not be comparable: "
                                    + "; ".join(check.reasons) + ". Wait, or pass --allow-noisy.")
+    out.mkdir(parents=True, exist_ok=True)
     record_idle_figure(check, threads, out / IDLE_FILE)
     noisy = not check.idle or bool(subset or epochs)
     peak_device = "cuda" if device.startswith("cuda") else "cpu"  # the peak of the device that trains
