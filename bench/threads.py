@@ -1,14 +1,14 @@
 """Busy-core benchmark: how much slower `fast` training gets when other programs keep the cores busy.
 
-    python bench/threads.py [--seconds 8] [--repeats 2] [--out output/threads.json]
+    python bench/threads.py [--seconds 8] [--repeats 3] [--out output/threads.json]
 
 Times steps of the `fast` recipe's training (batch 256, SGD, channels-last, its bf16 autocast where the CPU
 runs bf16 fast; random images: the arithmetic does not depend on the pixels) in a fresh process per case,
 since OpenMP reads its wait policy once, when torch loads it. Settings: 1 thread (no OpenMP team, so no
 wait policy applies); 2 threads under libgomp's default policy (spin up to 300,000 rounds at a barrier,
-then sleep), PASSIVE (sleep at once) and GOMP_SPINCOUNT=10000; and the `mnist train` default (its spin
-count, its thread count chosen at the start and re-chosen every second while training by
-mnist/threads.py's ThreadGovernor). Loads: idle, one and both cores kept busy by busy-loop processes from
+then sleep), PASSIVE (sleep at once), ACTIVE (spin, never sleep) and GOMP_SPINCOUNT=10000; and the
+`mnist train` default (its spin count, its thread count chosen at the start and re-chosen every second
+while training by mnist/threads.py's ThreadGovernor). Loads: idle, one and both cores kept busy by busy-loop processes from
 before the run starts, and, for the settings that a load arriving later treats differently, busy loops
 that start mid-run (the figure then covers the seconds after they start, the governor's reaction
 included). Each case runs for `--seconds` after 5 warm-up steps, and all cases are repeated `--repeats`
@@ -30,7 +30,8 @@ import click
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = {  # name: the OpenMP environment it sets ("default": none, libgomp's own behaviour)
-    "default": {}, "PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"}, "spin 10k": {"GOMP_SPINCOUNT": "10000"},
+    "default": {}, "PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"}, "ACTIVE": {"OMP_WAIT_POLICY": "ACTIVE"},
+    "spin 10k": {"GOMP_SPINCOUNT": "10000"},
 }
 LOADS = {0: "idle", 1: "one core busy", 2: "both cores busy"}
 MID_RUN_AFTER = 1.0  # mid-run cases: seconds of idle timed steps before the busy loops start
@@ -171,7 +172,7 @@ def case_list(cpus: int) -> list[tuple[int, str, int, bool]]:
 
 @click.command()
 @click.option("--seconds", type=float, default=8.0, show_default=True, help="Timed seconds per case.")
-@click.option("--repeats", type=click.IntRange(1), default=2, show_default=True,
+@click.option("--repeats", type=click.IntRange(1), default=3, show_default=True,
               help="Times every case is run, interleaved; the figure is the median.")
 @click.option("--out", type=click.Path(dir_okay=False), default=str(ROOT / "output" / "threads.json"),
               show_default=True, help="Where to write the figures.")
