@@ -1,10 +1,10 @@
 """How many CPU threads torch uses, and how they wait: a default that stays fast when other programs are busy.
 
-Two torch threads on a 2-core machine are 1.8x as fast as one when the machine is idle, but when other
+Two torch threads on a 2-core machine are 1.6x as fast as one when the machine is idle, but when other
 programs keep the cores busy, each OpenMP barrier waits for a partner thread that is not running, and a
-step takes 3-10x as long (bench/threads.py, output/threads.json). So the default thread count is one per
+step takes 3-8x as long (bench/threads.py, output/threads.json). So the default thread count is one per
 usable CPU that other programs are not keeping busy (at least one), chosen when training starts and chosen
-again every few seconds while it runs (`ThreadGovernor`): a program that starts or stops mid-run changes
+again every second while it runs (`ThreadGovernor`): a program that starts or stops mid-run changes
 the count within RECHECK_SECONDS. And a thread that reaches a barrier spins for 10,000 rounds before it
 sleeps instead of libgomp's 300,000, which gives a busy core back sooner at no measurable cost on an idle
 machine. The spin count is read once, when torch loads its OpenMP library, so it must be in the
