@@ -121,3 +121,30 @@ def test_benchmark_runs_end_to_end_and_refuses_a_busy_machine(dataset, tmp_path,
     assert "fast_time_over" not in data["ratios"] and "reference_time_over_fast_time" in data["ratios"]
     assert report.tables(data).count("| fast |") == 3
     assert (out / "benchmark.png").stat().st_size > 0
+
+
+def threads_case(threads, policy, busy, ms, mid_run=False):
+    return {"threads": threads, "policy": policy, "busy": busy, "mid_run": mid_run, "mean_ms": ms}
+
+
+def test_threads_summary_takes_medians_and_judges_the_goals():
+    import threads as threads_bench
+
+    cases = [threads_case(1, "default", 0, 30.0), threads_case(1, "default", 2, 45.0),
+             *[threads_case(0, "mnist default", 0, ms) for ms in (20.0, 21.0, 40.0)],
+             *[threads_case(0, "mnist default", 2, ms) for ms in (52.0, 49.0, 90.0)]]
+    row = threads_bench.summarise(cases)["rows"]["mnist default"]
+    assert row["idle_ms"] == 21.0 and row["idle_loss"] == 0.0  # the median, and the fastest idle setting
+    assert row["slowdown_2_busy"] == round(52.0 / 21.0, 2) and row["goals_met"]  # 2.48 <= 2.5
+    cases.append(threads_case(0, "mnist default", 2, 60.0))  # median now 56: 2.67x
+    assert not threads_bench.summarise(cases)["rows"]["mnist default"]["goals_met"]
+
+
+def test_threads_default_only_has_no_idle_loss_to_judge():
+    import threads as threads_bench
+
+    assert {t for t, *_ in threads_bench.case_list(2, default_only=True)} == {0}
+    assert len(threads_bench.case_list(2, default_only=True)) == 5  # idle, 1 and 2 busy, and both mid-run
+    cases = [threads_case(0, "mnist default", 0, 20.0), threads_case(0, "mnist default", 1, 30.0)]
+    row = threads_bench.summarise(cases)["rows"]["mnist default"]
+    assert row["idle_loss"] is None and row["goals_met"]
