@@ -99,7 +99,8 @@ def worker(threads: int, seconds: float, hogs: int) -> dict:
     return {"steps": len(times), "mean_ms": round(1000 * sum(times) / len(times), 2),
             "median_ms": round(1000 * times[len(times) // 2], 2), "max_ms": round(1000 * times[-1], 2),
             "precision": precision, "threads_at_start": threads_at_start, "threads_at_end": torch.get_num_threads(),
-            "thread_changes": governor.changes if governor else 0}
+            "thread_changes": governor.changes if governor else 0,
+            "early_checks": governor.early_checks if governor else 0}
 
 
 def measure(threads: int, policy: str, busy: int, mid_run: bool, seconds: float) -> dict:
@@ -161,7 +162,7 @@ def summarise(cases: list[dict]) -> dict:
 
 def report(r: dict) -> None:
     print(f"{LOADS[r['busy']] + (' mid-run' if r['mid_run'] else ''):>24}, {r['threads'] or 'default'} threads "
-          f"({r['threads_at_start']}->{r['threads_at_end']}, {r['thread_changes']} changes), {r['policy']:>13}: {r['mean_ms']:7.1f} ms/step mean, "
+          f"({r['threads_at_start']}->{r['threads_at_end']}, {r['thread_changes']} changes, {r.get('early_checks', 0)} early), {r['policy']:>13}: {r['mean_ms']:7.1f} ms/step mean, "
           f"{r['median_ms']:7.1f} median, {r['max_ms']:7.1f} max ({r['steps']} steps)", flush=True)
 
 

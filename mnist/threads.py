@@ -5,7 +5,8 @@ programs keep the cores busy, each OpenMP barrier waits for a partner thread tha
 step takes 3-8x as long (bench/threads.py, output/threads.json). So the default thread count is one per
 usable CPU that other programs are not keeping busy (at least one), chosen when training starts and chosen
 again every second while it runs (`ThreadGovernor`): a program that starts or stops mid-run changes
-the count within RECHECK_SECONDS. And a thread that reaches a barrier spins for 10,000 rounds before it
+the count within RECHECK_SECONDS, and one that starts while two threads run sooner, since the sudden
+slow steps it causes trigger a check at once. And a thread that reaches a barrier spins for 10,000 rounds before it
 sleeps instead of libgomp's 300,000, which gives a busy core back sooner at no measurable cost on an idle
 machine. The spin count is read once, when torch loads its OpenMP library, so it must be in the
 environment before `import torch`: `mnist/__init__.py` calls `set_wait_policy()` first thing.
@@ -21,6 +22,8 @@ OPENMP_ENV = {"GOMP_SPINCOUNT": "10000"}  # libgomp's; LLVM's OpenMP (macOS) ign
 USER_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")  # if the user set either, theirs is kept as it is
 BUSY_SAMPLE_SECONDS = 0.25  # how long the machine's CPU use is sampled before training starts
 RECHECK_SECONDS = 1.0  # while training, how often the thread count is chosen again
+SLOW_STEP = 2.5  # a step this many times the recent typical step triggers a check at once (a load arrived)...
+MIN_SAMPLE_SECONDS = 0.25  # ...if the CPU sample spans at least this long: as long as the one at the start
 BUSY_SHARE = 0.4  # a CPU that other programs use this much of (or more) counts as busy
 
 
@@ -96,19 +99,37 @@ def default_threads() -> int:
 
 
 class ThreadGovernor:
-    """Re-chooses the torch thread count every RECHECK_SECONDS while training: call `tick()` once per step."""
+    """Re-chooses the torch thread count every RECHECK_SECONDS while training: call `tick()` once per step.
+
+    A load that arrives while several threads run makes every step several times slower at once (their
+    barriers stall). So a step over SLOW_STEP times the typical one starts a fresh CPU sample, and the
+    check comes once it spans MIN_SAMPLE_SECONDS: the count drops within about a quarter of a second of
+    the first slow step instead of up to RECHECK_SECONDS later.
+    """
 
     def __init__(self, interval: float = RECHECK_SECONDS):
-        self.interval, self.changes = interval, 0
+        self.interval, self.changes, self.early_checks = interval, 0, 0
+        self._last_tick, self._typical = time.monotonic(), None
         self._restart()
 
-    def _restart(self) -> None:
-        self._since, self._sample = time.monotonic(), CpuSample()
+    def _restart(self, early: bool = False) -> None:
+        self._since, self._sample, self._early = time.monotonic(), CpuSample(), early
+
+    def _slow_step(self, now: float) -> bool:
+        """Whether the step that just ended took SLOW_STEP times the typical one (a running average)."""
+        step, self._last_tick = now - self._last_tick, now
+        slow = self._typical is not None and step > SLOW_STEP * self._typical
+        self._typical = step if self._typical is None else 0.9 * self._typical + 0.1 * step
+        return slow
 
     def tick(self) -> int | None:
-        """The new thread count if it changed at this check, else None. Costs one clock read between checks."""
-        if time.monotonic() - self._since < self.interval:
+        """The new thread count if it changed at this check, else None. Costs a clock read between checks."""
+        now = time.monotonic()
+        if self._slow_step(now) and not self._early:
+            self._restart(early=True)  # sample the slow spell alone
+        if now - self._since < (MIN_SAMPLE_SECONDS if self._early else self.interval):
             return None
+        self.early_checks += self._early
         import torch
 
         wanted = threads_for(usable_cpus(), self._sample.others_busy())

@@ -114,3 +114,43 @@ def test_usable_cpus_follow_the_affinity_mask():
     if hasattr(os, "sched_getaffinity"):
         assert threads.usable_cpus() == len(os.sched_getaffinity(0))
     assert threads.usable_cpus() >= 1
+
+
+def test_a_sudden_slow_step_brings_the_check_forward(monkeypatch):
+    """Steps of 20 ms; a load arrives and they take 100 ms: the count drops about 0.25 s later, not 1 s."""
+    before = torch.get_num_threads()
+    clock, others = [1000.0], [0.0]
+    monkeypatch.setattr(threads.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(threads.CpuSample, "others_busy", lambda self: others[0])
+
+    def steps(count: int, seconds: float) -> list[int | None]:
+        changed = []
+        for _ in range(count):
+            clock[0] += seconds
+            changed.append(governor.tick())
+        return changed
+
+    try:
+        torch.set_num_threads(2)
+        governor = threads.ThreadGovernor()
+        assert steps(40, 0.02) == [None] * 40  # 0.8 s of steady steps: no check yet
+        others[0] = 2.0  # both cores taken
+        changed = steps(4, 0.1)
+        assert changed == [None, None, None, 1] and torch.get_num_threads() == 1  # 0.3 s after the first slow step
+        assert governor.early_checks == 1
+        assert steps(5, 0.05) == [None] * 5  # one thread, 2.5x the old steps: typical by now, no early check
+        others[0] = 0.0
+        assert 2 in steps(25, 0.05) and governor.early_checks == 1  # the load left: the 1 s check sees it
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_steady_steps_leave_the_check_at_its_interval(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(threads.time, "monotonic", lambda: clock[0])
+    governor = threads.ThreadGovernor(interval=3600.0)
+    for seconds in [0.02, 0.03, 0.02, 0.04] * 50:  # jitter under SLOW_STEP times typical
+        clock[0] += seconds
+        assert governor.tick() is None
+    assert governor.early_checks == 0
