@@ -22,7 +22,7 @@ OPENMP_ENV = {"GOMP_SPINCOUNT": "10000"}  # libgomp's; LLVM's OpenMP (macOS) ign
 USER_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")  # if the user set either, theirs is kept as it is
 BUSY_SAMPLE_SECONDS = 0.25  # how long the machine's CPU use is sampled before training starts
 RECHECK_SECONDS = 1.0  # while training, how often the thread count is chosen again
-SLOW_STEP = 2.5  # a step this many times the recent typical step triggers a check at once (a load arrived)...
+SLOW_STEP = 2.0  # a step this many times the typical one since the last check starts an early check...
 MIN_SAMPLE_SECONDS = 0.25  # ...if the CPU sample spans at least this long: as long as the one at the start
 BUSY_SHARE = 0.4  # a CPU that other programs use this much of (or more) counts as busy
 
@@ -104,23 +104,26 @@ class ThreadGovernor:
     A load that arrives while several threads run makes every step several times slower at once (their
     barriers stall). So a step over SLOW_STEP times the typical one starts a fresh CPU sample, and the
     check comes once it spans MIN_SAMPLE_SECONDS: the count drops within about a quarter of a second of
-    the first slow step instead of up to RECHECK_SECONDS later.
+    the first slow step instead of up to RECHECK_SECONDS later. The typical step is a running average of
+    the steps since the last check, slow ones left out, so it is relearnt at each thread count. A false
+    alarm (an epoch's end, a passing hiccup) costs one more /proc/stat read.
     """
 
     def __init__(self, interval: float = RECHECK_SECONDS):
         self.interval, self.changes, self.early_checks = interval, 0, 0
-        self._last_tick, self._typical = time.monotonic(), None
+        self._last_tick = time.monotonic()
         self._restart()
 
     def _restart(self, early: bool = False) -> None:
-        self._since, self._sample, self._early = time.monotonic(), CpuSample(), early
+        self._since, self._sample, self._early, self._typical = time.monotonic(), CpuSample(), early, None
 
     def _slow_step(self, now: float) -> bool:
-        """Whether the step that just ended took SLOW_STEP times the typical one (a running average)."""
+        """Whether the step that just ended took over SLOW_STEP times the typical one; else it joins the average."""
         step, self._last_tick = now - self._last_tick, now
-        slow = self._typical is not None and step > SLOW_STEP * self._typical
+        if self._typical is not None and step > SLOW_STEP * self._typical:
+            return True
         self._typical = step if self._typical is None else 0.9 * self._typical + 0.1 * step
-        return slow
+        return False
 
     def tick(self) -> int | None:
         """The new thread count if it changed at this check, else None. Costs a clock read between checks."""
