@@ -148,3 +148,12 @@ def test_threads_default_only_has_no_idle_loss_to_judge():
     cases = [threads_case(0, "mnist default", 0, 20.0), threads_case(0, "mnist default", 1, 30.0)]
     row = threads_bench.summarise(cases)["rows"]["mnist default"]
     assert row["idle_loss"] is None and row["goals_met"]
+
+
+@pytest.mark.parametrize("name", ["threads.json", "threads_default.json"])
+def test_the_readme_states_the_threads_figures_of_output(name):
+    """The busy-machine slowdowns the README quotes are the ones in output/ (run bench/threads.py to renew)."""
+    row = json.loads((ROOT / "output" / name).read_text())["summary"]["rows"]["mnist default"]
+    readme = (ROOT / "README.md").read_text()
+    for key in ("slowdown_1_busy", "slowdown_2_busy", "slowdown_1_busy_mid_run", "slowdown_2_busy_mid_run"):
+        assert f"{row[key]:.2f}×" in readme, (name, key, row[key])
