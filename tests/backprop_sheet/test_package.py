@@ -7,7 +7,6 @@ import zipfile
 
 import numpy as np
 import openpyxl
-import pytest
 
 from backprop_sheet import charts, network
 from backprop_sheet import layout as L
@@ -18,15 +17,8 @@ from backprop_sheet.spec import DEFAULT
 from backprop_sheet.workbook import read_grids
 
 
-@pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    path = tmp_path_factory.mktemp("package") / "default.xlsx"
-    generate(SheetConfig(), path)
-    return path
-
-
-def test_every_formula_cell_has_a_cached_value(book):
-    formulas, values = read_grids(book, formulas=True), read_grids(book)
+def test_every_formula_cell_has_a_cached_value(default_book):
+    formulas, values = read_grids(default_book, formulas=True), read_grids(default_book)
     count = 0
     for title, grid in formulas.items():
         for r, row in enumerate(grid):
@@ -38,10 +30,10 @@ def test_every_formula_cell_has_a_cached_value(book):
     assert count == 6 * (100 * len(L.columns(DEFAULT)) + 1) + 6 * 4 + 5 * len(L.gradient_columns(DEFAULT))
 
 
-def test_cached_values_equal_the_reference_bit_for_bit(book):
+def test_cached_values_equal_the_reference_bit_for_bit(default_book):
     d = SheetConfig()
     trajectory = network.train(d.weights, d.inputs, d.targets, d.biases, d.learning_rates, 100)
-    values = read_grids(book)
+    values = read_grids(default_book)
     for k, title in enumerate(L.rate_sheet_title(r) for r in d.learning_rates):
         grid = np.array([row[1:len(L.columns(DEFAULT))] for row in values[title][L.FIRST_ROW - 1:]], dtype=np.float64)
         expected = np.column_stack([trajectory[c.key][:, k] for c in L.columns(DEFAULT)[1:]])
@@ -49,15 +41,15 @@ def test_cached_values_equal_the_reference_bit_for_bit(book):
     assert values["Summary"][L.summary_row(0) - 1][:3] == (0.1, "η = 0.1", "lr 0.1")
 
 
-def test_workbook_recalculates_on_load(book):
-    with zipfile.ZipFile(book) as z:
+def test_workbook_recalculates_on_load(default_book):
+    with zipfile.ZipFile(default_book) as z:
         assert 'fullCalcOnLoad="1"' in z.read("xl/workbook.xml").decode()
 
 
-def test_charts_carry_their_points(book):
+def test_charts_carry_their_points(default_book):
     d = SheetConfig()
     e_total = network.train(d.weights, d.inputs, d.targets, d.biases, d.learning_rates, 100)["E_total"]
-    with zipfile.ZipFile(book) as z:
+    with zipfile.ZipFile(default_book) as z:
         summary = z.read("xl/charts/chart1.xml").decode()
     caches = re.findall(r"<yVal><numRef><f>[^<]*</f><numCache>(.*?)</numCache>", summary)
     assert len(caches) == 6

@@ -8,21 +8,12 @@ import pytest
 
 from backprop_sheet import charts
 from backprop_sheet import layout as L
-from backprop_sheet.config import SheetConfig
-from backprop_sheet.generate import generate
 from backprop_sheet.styles import FONT, value_format
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    path = tmp_path_factory.mktemp("look") / "default.xlsx"
-    generate(SheetConfig(), path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def parts(book):
-    with zipfile.ZipFile(book) as z:
+def parts(default_book):
+    with zipfile.ZipFile(default_book) as z:
         return {name: z.read(name).decode() for name in z.namelist()}
 
 
@@ -34,8 +25,8 @@ def test_one_font_family_everywhere(parts):
     assert faces == {FONT}
 
 
-def test_each_rate_sheets_chart_sits_above_its_table(book):
-    wb = openpyxl.load_workbook(book)
+def test_each_rate_sheets_chart_sits_above_its_table(default_book):
+    wb = openpyxl.load_workbook(default_book)
     for title in wb.sheetnames[2:-1]:
         ws = wb[title]
         (chart,) = ws._charts
@@ -72,8 +63,8 @@ def test_chart_titles_are_short_enough_for_one_line(parts):
     assert titles and max(len(t) for t in titles) <= 50
 
 
-def test_every_sheet_prints_landscape_one_page_wide_with_header_rows(book):
-    wb = openpyxl.load_workbook(book)
+def test_every_sheet_prints_landscape_one_page_wide_with_header_rows(default_book):
+    wb = openpyxl.load_workbook(default_book)
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape", ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
@@ -82,8 +73,8 @@ def test_every_sheet_prints_landscape_one_page_wide_with_header_rows(book):
     assert wb["lr 1"].print_title_rows == f"${L.GROUP_ROW}:${L.HEADER_ROW}"
 
 
-def test_derivation_is_readable_on_paper(book):
-    ws = openpyxl.load_workbook(book)["Derivation"]
+def test_derivation_is_readable_on_paper(default_book):
+    ws = openpyxl.load_workbook(default_book)["Derivation"]
     row = L.DERIVATION_HEADER_ROW + 1  # ∂E_total/∂w1: factors 0.015…, 0.249…, i1 = 0.05, product 1.9E-04
     formats = [ws.cell(row, c).number_format for c in range(L.FACTOR_VALUE_COL, L.FACTOR_VALUE_COL + 5)]
     assert formats == ["0.000000", "0.000000", "0.000000", "0.000E+00", "0.000E+00"]
@@ -98,7 +89,7 @@ def test_value_formats():
     assert value_format(0.0) == "0"
 
 
-def test_sheet_tabs_say_where_eta_is_set(book):
-    wb = openpyxl.load_workbook(book)
+def test_sheet_tabs_say_where_eta_is_set(default_book):
+    wb = openpyxl.load_workbook(default_book)
     assert "η is set on the Parameters sheet" in wb["Summary"].cell(3, 1).value
     assert "set on the Parameters sheet (η3)" in wb["lr 0.5"].cell(1, 3).value

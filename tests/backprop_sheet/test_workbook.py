@@ -18,13 +18,6 @@ from backprop_sheet.workbook import read_grids
 
 
 @pytest.fixture(scope="module")
-def default_book(tmp_path_factory):
-    path = tmp_path_factory.mktemp("book") / "default.xlsx"
-    generate(SheetConfig(), path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def formulas(default_book):
     return read_grids(default_book, formulas=True)
 
