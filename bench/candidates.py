@@ -113,6 +113,7 @@ def fast_c8(dropout: float = 0.0, first: int = 8) -> Net:
 
 
 def fast_c12(dropout: float = 0.0) -> Net:
+    """`fast_c8` with 12 first-conv channels: validation as `fast`'s, but its runs were slower."""
     return fast_c8(dropout, first=12)
 
 
@@ -126,6 +127,7 @@ def tiny_pool(dropout: float = 0.0) -> Net:
 
 
 CANDIDATES = {"tiny_v1": tiny_v1, "t1": t1, "t1b": t1b, "t2": t2, "t2s": t2s, "t3": t3, "t4": t4, "t5": t5,
-              "t6": t6, "t8": t8, "fast_narrow": fast_narrow, "fast_s2": fast_s2, "fast_s2w": fast_s2w, "fast_c8": fast_c8, "fast_c12": fast_c12, "tiny_pool": tiny_pool}
+              "t6": t6, "t8": t8, "tiny_pool": tiny_pool, "fast_narrow": fast_narrow, "fast_s2": fast_s2,
+              "fast_s2w": fast_s2w, "fast_c8": fast_c8, "fast_c12": fast_c12}
 for name, builder in CANDIDATES.items():
     MODELS.setdefault(name, builder)

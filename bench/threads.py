@@ -200,7 +200,7 @@ def cli(seconds, repeats, out, default_only, resummarise, worker_threads, hogs):
         write_json(out, {**data, "summary": summarise(data["cases"])})
         print(json.dumps(data["summary"] | summarise(data["cases"]), indent=1))
         return
-    from mnist.threads import OPENMP_ENV, RECHECK_SECONDS, usable_cpus
+    from mnist.threads import MIN_SAMPLE_SECONDS, OPENMP_ENV, RECHECK_SECONDS, SLOW_STEP, usable_cpus
 
     cpus = usable_cpus()
     load_at_start = os.getloadavg()[0]
@@ -223,7 +223,8 @@ def cli(seconds, repeats, out, default_only, resummarise, worker_threads, hogs):
            "default_only": default_only,
            "mid_run_after_seconds": MID_RUN_AFTER,
            "mnist_default": {"openmp_env": OPENMP_ENV, "threads": "usable CPUs less those other programs keep busy, "
-                             f"chosen at the start and every {RECHECK_SECONDS:g} s while training"},
+                             f"chosen at the start and every {RECHECK_SECONDS:g} s while training, "
+                             f"and {MIN_SAMPLE_SECONDS:g} s after a step {SLOW_STEP:g}x the typical one"},
            "goals": {"idle_loss_at_most": IDLE_LOSS_GOAL, "slowdown_at_most": {f"{b}_busy": g for b, g in GOALS.items()}}}
     write_json(out, {"environment": env, "summary": summary, "cases": cases})
     print(f"wrote {out}")

@@ -5,10 +5,10 @@ programs keep the cores busy, each OpenMP barrier waits for a partner thread tha
 step takes 3-8x as long (bench/threads.py, output/threads.json). So the default thread count is one per
 usable CPU that other programs are not keeping busy (at least one), chosen when training starts and chosen
 again every second while it runs (`ThreadGovernor`): a program that starts or stops mid-run changes
-the count within RECHECK_SECONDS, and one that starts while two threads run sooner, since the sudden
-slow steps it causes trigger a check at once. And a thread that reaches a barrier spins for 10,000 rounds before it
-sleeps instead of libgomp's 300,000, which gives a busy core back sooner at no measurable cost on an idle
-machine. The spin count is read once, when torch loads its OpenMP library, so it must be in the
+the count within RECHECK_SECONDS, and one that starts while two threads run within about a quarter
+second, since the sudden slow steps it causes bring the check forward. And a thread that reaches a
+barrier spins for 10,000 rounds before it sleeps instead of libgomp's 300,000, which gives a busy
+core back sooner at no measurable cost on an idle machine. The spin count is read once, when torch loads its OpenMP library, so it must be in the
 environment before `import torch`: `mnist/__init__.py` calls `set_wait_policy()` first thing.
 """
 
