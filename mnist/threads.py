@@ -8,8 +8,9 @@ again every second while it runs (`ThreadGovernor`): a program that starts or st
 the count within RECHECK_SECONDS, and one that starts while two threads run within about a quarter
 second, since the sudden slow steps it causes bring the check forward. And a thread that reaches a
 barrier spins for 10,000 rounds before it sleeps instead of libgomp's 300,000, which gives a busy
-core back sooner at no measurable cost on an idle machine. The spin count is read once, when torch loads its OpenMP library, so it must be in the
-environment before `import torch`: `mnist/__init__.py` calls `set_wait_policy()` first thing.
+core back sooner at no measurable cost on an idle machine. The spin count is read once, when torch
+loads its OpenMP library, so it must be in the environment before `import torch`: `mnist/__init__.py`
+calls `set_wait_policy()` first thing.
 """
 
 from __future__ import annotations
