@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import benchmark
 import machine
 import report
+import threads as threads_bench
 
 
 def test_an_idle_machine_passes():
@@ -128,8 +129,6 @@ def threads_case(threads, policy, busy, ms, mid_run=False):
 
 
 def test_threads_summary_takes_medians_and_judges_the_goals():
-    import threads as threads_bench
-
     cases = [threads_case(1, "default", 0, 30.0), threads_case(1, "default", 2, 45.0),
              *[threads_case(0, "mnist default", 0, ms) for ms in (20.0, 21.0, 40.0)],
              *[threads_case(0, "mnist default", 2, ms) for ms in (52.0, 49.0, 90.0)]]
@@ -141,8 +140,6 @@ def test_threads_summary_takes_medians_and_judges_the_goals():
 
 
 def test_threads_default_only_has_no_idle_loss_to_judge():
-    import threads as threads_bench
-
     assert {t for t, *_ in threads_bench.case_list(2, default_only=True)} == {0}
     assert len(threads_bench.case_list(2, default_only=True)) == 5  # idle, 1 and 2 busy, and both mid-run
     cases = [threads_case(0, "mnist default", 0, 20.0), threads_case(0, "mnist default", 1, 30.0)]
