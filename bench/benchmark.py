@@ -1,7 +1,7 @@
 """Benchmark: train each model's default recipe for N seeds, interleaved, on an idle machine, in one run.
 
     python bench/benchmark.py [--seeds 5] [--models reference,seed,fast,tiny] [--seeds-for seed=2]
-                              [--threads 2] [--device cpu] [--tag _h100] [--allow-noisy] [--readme]
+                              [--threads 2] [--device cpu] [--tag _h200] [--allow-noisy] [--readme]
 
 Before it starts it checks that the machine is idle: the 1-minute load average, and a short fixed
 matmul timed against the figure this script recorded on the idle machine (output/idle_calibration.json,
@@ -193,9 +193,10 @@ def run_in_child(spec: dict) -> dict:
 @click.option("--threads", type=click.IntRange(1), default=None,
               help="torch CPU threads [default: as `mnist train`: $OMP_NUM_THREADS, else one per usable CPU].")
 @click.option("--device", default="cpu", show_default=True, help="Device to train on.")
-@click.option("--tag", default="", help="Suffix for the output files, e.g. '_h100' for a GPU run.")
+@click.option("--tag", default="", help="Suffix for the output files, e.g. '_h200' for a GPU run.")
 @click.option("--allow-noisy", is_flag=True, help="Run on a busy machine, marking every figure 'noisy'.")
-@click.option("--readme", is_flag=True, help="At the end, rewrite the README's result tables from the JSON.")
+@click.option("--readme", is_flag=True,
+              help="At the end, rewrite the README's result tables for this --tag from the JSON.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=str(OUTPUT), show_default=True,
               help="Folder for the JSON and the plot.")
 @click.option("--subset", type=int, default=0, help="Smoke test: train on this many images (figures meaningless).")
@@ -262,7 +263,7 @@ def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme, ou
     click.echo(report.tables(data))
     if readme:
         path = Path(report.ROOT / "README.md")
-        path.write_text(report.rewrite(path.read_text(), report.tables(data)))
+        path.write_text(report.rewrite(path.read_text(), report.tables(data), tag))
         click.echo(f"rewrote the result tables of {path}")
 
 

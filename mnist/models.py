@@ -66,16 +66,36 @@ def tiny(dropout: float = 0.0) -> Net:
     )
 
 
+class Crop(nn.Module):
+    """Drop `border` pixels on every side. MNIST's digits sit in a 20x20 box centred by mass in the 28x28
+    frame: a 1-pixel border holds 0.02 % of the training images' ink (1.4 % of them have any there)."""
+
+    def __init__(self, border: int):
+        super().__init__()
+        self.border = border
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.border
+        return x[:, :, b:-b, b:-b]
+
+    def extra_repr(self) -> str:
+        return f"border={self.border}"
+
+
 def fast(dropout: float = 0.0) -> Net:
-    """Under 20,000 parameters, built for speed: pool after one conv, so the rest runs on 13x13 or smaller."""
+    """Under 20,000 parameters, built for speed: the centre 26x26 of the frame, then a pool after one conv,
+    so the rest runs on 12x12 or smaller."""
     return Net(
+        # The empty border costs every conv and the first pool: cropping it makes a step 17 % quicker
+        # at the same validation accuracy.
+        Crop(1),                                     # (1, 26, 26)
         # Pool straight after the first conv, before BN and ReLU: the elementwise layers then
         # run on a quarter of the pixels (the airbench ordering).
-        nn.Conv2d(1, 16, 3, bias=False),             # (16, 26, 26)
-        nn.MaxPool2d(2),                             # (16, 13, 13)
+        nn.Conv2d(1, 16, 3, bias=False),             # (16, 24, 24)
+        nn.MaxPool2d(2),                             # (16, 12, 12)
         nn.BatchNorm2d(16), nn.ReLU(),
-        *block(16, 32, dropout),                     # (32, 11, 11)
-        *block(32, 32, dropout),                     # (32, 9, 9)
+        *block(16, 32, dropout),                     # (32, 10, 10)
+        *block(32, 32, dropout),                     # (32, 8, 8)
         nn.MaxPool2d(2),                             # (32, 4, 4)
         *block(32, 16, dropout, padding=1),          # (16, 4, 4)
         nn.AdaptiveAvgPool2d(1),                     # (16, 1, 1)

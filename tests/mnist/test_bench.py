@@ -92,11 +92,20 @@ def test_rewrite_replaces_only_the_marked_block():
         report.rewrite("# no markers\n", "x")
 
 
-def test_the_readme_tables_agree_with_output_benchmark_json():
-    data = json.loads((ROOT / "output" / "benchmark.json").read_text())
+def test_rewrite_with_a_tag_leaves_the_other_blocks_alone():
+    begin, end = report.markers("_h200")
+    assert begin != report.BEGIN and "output/benchmark_h200.json" in begin
+    readme = f"{report.BEGIN}\ncpu\n{report.END}\n{begin}\ngpu\n{end}\n"
+    new = report.rewrite(readme, "new gpu", "_h200")
+    assert report.generated_block(new) == "cpu" and report.generated_block(new, "_h200") == "new gpu"
+
+
+@pytest.mark.parametrize("tag", ["", "_h200"])
+def test_the_readme_tables_agree_with_output_benchmark_json(tag):
+    data = json.loads((ROOT / "output" / f"benchmark{tag}.json").read_text())
     if data.get("schema") != 2:
         pytest.skip("output/benchmark.json predates the generated tables; run bench/benchmark.py --readme")
-    assert report.generated_block((ROOT / "README.md").read_text()) == report.tables(data)
+    assert report.generated_block((ROOT / "README.md").read_text(), tag) == report.tables(data)
 
 
 def test_benchmark_runs_end_to_end_and_refuses_a_busy_machine(dataset, tmp_path, monkeypatch):

@@ -61,3 +61,17 @@ def test_every_model_maps_images_to_log_probabilities(name):
 def test_unknown_model_is_refused():
     with pytest.raises(KeyError, match="unknown model"):
         models.build("resnet152")
+
+
+def test_fast_reads_only_the_centre_26x26_of_the_frame():
+    torch.manual_seed(0)
+    net = models.build("fast").eval()
+    x = torch.randn(4, 1, 28, 28)
+    border = x.clone()
+    border[:, :, [0, -1], :] = 5.0
+    border[:, :, :, [0, -1]] = -5.0
+    inner = x.clone()
+    inner[:, :, 1, 1] += 5.0  # the crop's corner pixel
+    with torch.no_grad():
+        assert torch.equal(net(x), net(border))
+        assert not torch.allclose(net(x), net(inner))
