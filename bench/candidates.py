@@ -142,9 +142,18 @@ def tiny_pool(dropout: float = 0.0) -> Net:
                nn.AdaptiveAvgPool2d(1), nn.Conv2d(32, 10, 1, bias=False))
 
 
+def tiny_k(dropout: float = 0.0, border: int = 1) -> Net:
+    """`tiny` on the centre of the frame, as `fast` does: (28 - 2 * border) pixels square in."""
+    return Net(Crop(border), *tiny(dropout).layers)
+
+
+def tiny_k2(dropout: float = 0.0) -> Net:
+    return tiny_k(dropout, border=2)
+
+
 CANDIDATES = {"tiny_v1": tiny_v1, "t1": t1, "t1b": t1b, "t2": t2, "t2s": t2s, "t3": t3, "t4": t4, "t5": t5,
               "t6": t6, "t8": t8, "tiny_pool": tiny_pool, "fast_narrow": fast_narrow, "fast_s2": fast_s2,
               "fast_s2w": fast_s2w, "fast_c8": fast_c8, "fast_c12": fast_c12, "fast_k": fast_k, "fast_k24": fast_k24,
-              "fast_uncropped": fast_uncropped}
+              "fast_uncropped": fast_uncropped, "tiny_k": tiny_k, "tiny_k2": tiny_k2}
 for name, builder in CANDIDATES.items():
     MODELS.setdefault(name, builder)
