@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from mnist.models import MODELS, Crop, Net, block, fast, separable, tiny
+from mnist.models import MODELS, Crop, Net, block, separable, tiny
 
 
 def head(c_in: int) -> list[nn.Module]:
@@ -120,17 +120,17 @@ def fast_c12(dropout: float = 0.0) -> Net:
 def fast_uncropped(dropout: float = 0.0) -> Net:
     """`fast` before it cropped the frame's border: conv and pool on all 28x28 pixels. The tuning log's
     "fast" lines up to the first "fast_k" line are this network."""
-    return Net(*fast(dropout).layers[1:])
+    return fast_c8(dropout, first=16)
 
 
-def fast_k(dropout: float = 0.0) -> Net:
-    """The cropped `fast` while it was a candidate (the tuning log's "fast_k" lines): now the package's `fast`."""
-    return fast(dropout)
+def fast_k(dropout: float = 0.0, border: int = 1) -> Net:
+    """`fast_uncropped` on the centre of the frame (the tuning log's "fast_k" lines): now the package's `fast`."""
+    return Net(Crop(border), *fast_uncropped(dropout).layers)
 
 
 def fast_k24(dropout: float = 0.0) -> Net:
     """`fast` on the centre 24x24: 35 % fewer FLOPs than the whole frame, but lower validation accuracy."""
-    return Net(Crop(2), *fast(dropout).layers[1:])
+    return fast_k(dropout, border=2)
 
 
 def tiny_pool(dropout: float = 0.0) -> Net:

@@ -75,3 +75,22 @@ def test_fast_reads_only_the_centre_26x26_of_the_frame():
     with torch.no_grad():
         assert torch.equal(net(x), net(border))
         assert not torch.allclose(net(x), net(inner))
+
+
+def test_the_candidates_log_names_keep_meaning_the_networks_they_were(monkeypatch):
+    """The tuning log's "fast_k" lines are today's `fast`, and its earlier "fast" lines `fast_uncropped`."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
+    import candidates
+
+    torch.manual_seed(0)
+    fast, fast_k, uncropped = models.build("fast").eval(), candidates.fast_k().eval(), candidates.fast_uncropped().eval()
+    fast_k.load_state_dict(fast.state_dict())
+    uncropped.load_state_dict({k.replace(f"layers.{k.split('.')[1]}", f"layers.{int(k.split('.')[1]) - 1}"): v
+                               for k, v in fast.state_dict().items()})
+    x = torch.randn(3, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(fast(x), fast_k(x))
+        assert torch.equal(fast(x), uncropped(x[:, :, 1:-1, 1:-1]))
+    assert models.count_parameters(uncropped) == models.count_parameters(fast) == 18_938
