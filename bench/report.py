@@ -36,6 +36,11 @@ def fmt(x: float | None, digits: int = 1) -> str:
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
+def minutes(seconds: float) -> str:
+    n = round(seconds / 60)
+    return f"{n} minute" + ("" if n == 1 else "s")
+
+
 def tables(data: dict) -> str:
     """Markdown for the README: the environment, one row per model, the ratios, one row per run."""
     env, summary, ratios = data["environment"], data["summary"], data["ratios"]
@@ -44,7 +49,7 @@ def tables(data: dict) -> str:
     gpu = f", GPU {env['cuda']}" if env["device"].startswith("cuda") and env.get("cuda") else ""
     lines = [
         (f"From one run of `{env['command']}`{noisy}: {env['cpu']}{gpu}, {env['threads']} threads, "
-        f"torch {env['torch']}, device {env['device']}, {env['benchmark_wall_seconds'] / 60:.0f} minutes in all. "
+        f"torch {env['torch']}, device {env['device']}, {minutes(env['benchmark_wall_seconds'])} in all. "
         f"Models interleaved (seed 1 of each, then seed 2, ...). Matmul peak measured in the same run "
         f"({env['peak_matmul']}, {env['threads']} threads): fp32 {fmt(peaks['fp32'])} GFLOP/s, bf16 {fmt(peaks['bf16'])} GFLOP/s."),
         "",

@@ -78,7 +78,9 @@ def test_tables_hold_every_model_ratio_and_run():
     assert "| fast | 100 | fp32 | 3 | 2/2 (final epoch ≥ 99.4) | 99.45, 99.41 | 16.0 |" in text
     assert "**19.06×** (goal ≥ 15.0×: met)" in text  # 305 / 16
     assert text.count("| fast | ") == 3  # its summary row and its two runs
-    assert "noisy" not in text
+    assert "noisy" not in text and "11 minutes in all" in text
+    data["environment"]["benchmark_wall_seconds"] = 70.0
+    assert "1 minute in all" in report.tables(data)
     data["environment"]["noisy"] = True
     assert "noisy" in report.tables(data)
 
@@ -100,7 +102,7 @@ def test_rewrite_with_a_tag_leaves_the_other_blocks_alone():
     assert report.generated_block(new) == "cpu" and report.generated_block(new, "_h200") == "new gpu"
 
 
-@pytest.mark.parametrize("tag", ["", "_h200"])
+@pytest.mark.parametrize("tag", ["", "_h200", "_h200_fast"])
 def test_the_readme_tables_agree_with_output_benchmark_json(tag):
     data = json.loads((ROOT / "output" / f"benchmark{tag}.json").read_text())
     if data.get("schema") != 2:
