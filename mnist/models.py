@@ -86,8 +86,8 @@ def fast(dropout: float = 0.0) -> Net:
     """Under 20,000 parameters, built for speed: the centre 26x26 of the frame, then a pool after one conv,
     so the rest runs on 12x12 or smaller."""
     return Net(
-        # The empty border costs every conv and the first pool: cropping it makes a step 17 % quicker
-        # at the same validation accuracy.
+        # The empty border costs every conv and the first pool: cropping it made a run 17 % quicker in an
+        # idle A/B, at the same validation accuracy (README, "How the recipes were chosen").
         Crop(1),                                     # (1, 26, 26)
         # Pool straight after the first conv, before BN and ReLU: the elementwise layers then
         # run on a quarter of the pixels (the airbench ordering).
