@@ -78,20 +78,25 @@ def tables(data: dict) -> str:
     return "\n".join(lines)
 
 
-def rewrite(readme: str, block: str, tag: str = "") -> str:
-    """`readme` with the text between `tag`'s markers replaced by `block`; ValueError if they are missing."""
+def block_span(readme: str, tag: str = "") -> tuple[int, int] | None:
+    """(start, end) of the text between `tag`'s markers in `readme`, or None if they are missing."""
     begin, finish = markers(tag)
     start, end = readme.find(begin), readme.find(finish)
-    if start < 0 or end < start:
-        raise ValueError(f"the README has no {begin!r} ... {finish!r} block")
-    return readme[: start + len(begin)] + "\n" + block + "\n" + readme[end:]
+    return None if start < 0 or end < start else (start + len(begin), end)
+
+
+def rewrite(readme: str, block: str, tag: str = "") -> str:
+    """`readme` with the text between `tag`'s markers replaced by `block`; ValueError if they are missing."""
+    span = block_span(readme, tag)
+    if span is None:
+        raise ValueError("the README has no {!r} ... {!r} block".format(*markers(tag)))
+    return readme[: span[0]] + "\n" + block + "\n" + readme[span[1]:]
 
 
 def generated_block(readme: str, tag: str = "") -> str | None:
     """The text between `tag`'s markers, or None if there are none."""
-    begin, finish = markers(tag)
-    start, end = readme.find(begin), readme.find(finish)
-    return None if start < 0 or end < start else readme[start + len(begin): end].strip("\n")
+    span = block_span(readme, tag)
+    return None if span is None else readme[span[0]: span[1]].strip("\n")
 
 
 @click.command()

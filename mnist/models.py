@@ -75,8 +75,8 @@ class Crop(nn.Module):
         self.border = border
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b = self.border
-        return x[:, :, b:-b, b:-b]
+        b, (h, w) = self.border, x.shape[-2:]
+        return x[:, :, b:h - b, b:w - b]  # not b:-b, which is empty for a border of 0
 
     def extra_repr(self) -> str:
         return f"border={self.border}"

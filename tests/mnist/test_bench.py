@@ -106,7 +106,7 @@ def test_rewrite_with_a_tag_leaves_the_other_blocks_alone():
 def test_the_readme_tables_agree_with_output_benchmark_json(tag):
     data = json.loads((ROOT / "output" / f"benchmark{tag}.json").read_text())
     if data.get("schema") != 2:
-        pytest.skip("output/benchmark.json predates the generated tables; run bench/benchmark.py --readme")
+        pytest.skip(f"output/benchmark{tag}.json predates the generated tables; run bench/benchmark.py --readme")
     assert report.generated_block((ROOT / "README.md").read_text(), tag) == report.tables(data)
 
 
