@@ -47,6 +47,7 @@ def main(model, overrides, epochs, threads, log):
         result = train(c, tmp, dataset, progress=False)
     steps = -(-(60_000 - c.val_split) // c.batch_size)
     line = {"model": model, "overrides": list(overrides), "threads": threads, "precision": result.precision,
+            "malloc": result.malloc,
             "train_seconds": [round(e["train_seconds"], 2) for e in result.epochs],
             "eval_seconds": [round(e["seconds"] - e["train_seconds"], 2) for e in result.epochs],
             "ms_per_step": [round(1000 * e["train_seconds"] / steps, 3) for e in result.epochs],

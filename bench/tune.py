@@ -69,7 +69,7 @@ def clean_train_accuracy(c: TrainConfig, checkpoint: Path, dataset: mnist_data.M
     device = select_device(c.device)
     model = model.to(device, memory_format=memory_format(c))
     split = make_split(dataset, c, device)
-    _, correct = evaluate(model, split.train_images, split.train_labels, c.eval_batch_size)
+    _, correct = evaluate(model, split.train_images, split.train_labels, c.eval_batch_size, fmt=memory_format(c))
     return round(100 * correct / len(split.train_labels), 3)
 
 

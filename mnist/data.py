@@ -212,4 +212,9 @@ def load(cache: str | Path | None = None, data_dir: str | Path | None = None,
 
 def normalise(images: torch.Tensor) -> torch.Tensor:
     """(N, 28, 28) uint8 -> (N, 1, 28, 28) float32, standardised with the training-set mean and std."""
-    return ((images.float() / 255.0 - MEAN) / STD).unsqueeze(1)
+    return standardise(images).unsqueeze(1)
+
+
+def standardise(pixels: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels -> float32 of the same shape, standardised with the training-set mean and std."""
+    return (pixels.float() / 255.0 - MEAN) / STD

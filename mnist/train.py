@@ -17,6 +17,7 @@ from . import data as mnist_data
 from .augment import augment
 from .config import TrainConfig
 from .files import atomic_write, write_json
+from .memory import keep_freed_memory
 from .models import Net, build, count_parameters
 from .plot import plot_curves
 from .threads import ThreadGovernor
@@ -46,6 +47,7 @@ class Result:
     stopped: str | None = None  # why the run stopped early, if it did
     precision: str = "fp32"  # the precision the run used: the recipe's, or fp32 where bf16 is not fast
     note: str | None = None  # why the run differs from its recipe (e.g. the precision fallback), if it does
+    malloc: str = "default"  # "kept": freed memory kept for reuse (mnist/memory.py); else why not
 
     @property
     def accuracies(self) -> list[float]:
@@ -80,7 +82,8 @@ class Result:
             "first_reached": self.first_reached, "best_accuracy": max(self.accuracies, default=None),
             "last_accuracy": self.accuracies[-1] if self.epochs else None,
             "target_met": self.target_met, "within_budget": self.within_budget, "passed": self.passed,
-            "stopped": self.stopped, "precision": self.precision, "note": self.note, "total_seconds": sum(e["seconds"] for e in self.epochs),
+            "stopped": self.stopped, "precision": self.precision, "note": self.note, "malloc": self.malloc,
+            "total_seconds": sum(e["seconds"] for e in self.epochs),
             "hardware": hardware(),
         }
 
@@ -144,40 +147,48 @@ def memory_format(c: TrainConfig) -> torch.memory_format:
 
 @dataclass(frozen=True)
 class Split:
-    train_images: torch.Tensor  # (N, 1, 28, 28) float32, normalised
+    # Images stay uint8 pixels until a batch is fed to the model (`model_input`): shuffling and shifting
+    # an epoch's images then moves a quarter of the bytes, and nothing is standardised up front.
+    train_images: torch.Tensor  # (N, 1, 28, 28) uint8 pixels
     train_labels: torch.Tensor  # (N,) int64
-    eval_images: torch.Tensor  # test images, or the held-out validation images
+    eval_images: torch.Tensor  # test images, or the held-out validation images: uint8 pixels too
     eval_labels: torch.Tensor
     eval_name: str  # "Test" or "Validation"
 
 
 def make_split(dataset: mnist_data.MNIST, c: TrainConfig, device: torch.device, test_subset: int = 0) -> Split:
-    images, labels = mnist_data.normalise(dataset.train_images), dataset.train_labels
+    images, labels = dataset.train_images.unsqueeze(1), dataset.train_labels
     if c.val_split:
         order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(VALIDATION_SPLIT_SEED))
         held, kept = order[: c.val_split], order[c.val_split:]
         eval_images, eval_labels, name = images[held], labels[held], "Validation"
         images, labels = images[kept], labels[kept]
     else:
-        eval_images, eval_labels, name = mnist_data.normalise(dataset.test_images), dataset.test_labels, "Test"
+        eval_images, eval_labels, name = dataset.test_images.unsqueeze(1), dataset.test_labels, "Test"
     if c.subset:
         images, labels = images[: c.subset], labels[: c.subset]
     if test_subset:
         eval_images, eval_labels = eval_images[:test_subset], eval_labels[:test_subset]
-    fmt = memory_format(c)
-    return Split(images.to(device).contiguous(memory_format=fmt), labels.to(device),
-                 eval_images.to(device).contiguous(memory_format=fmt), eval_labels.to(device), name)
+    return Split(images.to(device), labels.to(device), eval_images.to(device), eval_labels.to(device), name)
+
+
+def model_input(images: torch.Tensor, fmt: torch.memory_format) -> torch.Tensor:
+    """A batch as the models read it: uint8 pixels standardised to float32, in layout `fmt`; float images
+    (standardised already) are only laid out."""
+    x = mnist_data.standardise(images) if images.dtype == torch.uint8 else images
+    return x.contiguous(memory_format=fmt)
 
 
 @torch.no_grad()
 def evaluate(model: Net, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000,
-             precision: str = "fp32") -> tuple[float, int]:
-    """(average NLL loss, number correct) of `model` on the given images, run in `precision`."""
+             precision: str = "fp32", fmt: torch.memory_format = torch.contiguous_format) -> tuple[float, int]:
+    """(average NLL loss, number correct) of `model` on the given images (uint8 pixels or standardised
+    floats, (N, 1, 28, 28)), run in `precision` with batches in layout `fmt`."""
     model.eval()
     loss, correct = 0.0, 0
     for i in range(0, len(labels), batch_size):
         with autocast(images.device, precision):
-            out = model(images[i: i + batch_size]).float()
+            out = model(model_input(images[i: i + batch_size], fmt)).float()
         loss += F.nll_loss(out, labels[i: i + batch_size], reduction="sum").item()
         correct += (out.argmax(1) == labels[i: i + batch_size]).sum().item()
     return loss / len(labels), correct
@@ -186,12 +197,20 @@ def evaluate(model: Net, images: torch.Tensor, labels: torch.Tensor, batch_size:
 AUGMENT_CHUNK = 10_000  # images augmented per call: one epoch in a few vectorised calls, memory bounded
 
 
-def epoch_images(images: torch.Tensor, perm: torch.Tensor, c: TrainConfig, background: float,
-                 gen: torch.Generator) -> torch.Tensor:
-    """The epoch's training images in `perm` order, each augmented once. A few large calls replace one
-    small call per batch, which the small models paid for in per-call overhead."""
-    return torch.cat([augment(images[perm[i: i + AUGMENT_CHUNK]], c.shift, c.rotate, background, gen, c.scale)
-                      for i in range(0, len(perm), AUGMENT_CHUNK)])
+BLACK = float(mnist_data.standardise(torch.zeros(1, dtype=torch.uint8)))  # a black pixel, standardised
+
+
+def epoch_images(pixels: torch.Tensor, perm: torch.Tensor, c: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """The epoch's training images in `perm` order, each augmented once: (N, 1, 28, 28). A few large calls
+    replace one small call per batch, which the small models paid for in per-call overhead. Shifts move
+    uint8 pixels, and the result stays uint8; a rotation or zoom interpolates, so with one the images
+    are standardised first and the result is float32."""
+    def chunk(i: int) -> torch.Tensor:
+        x = pixels[perm[i: i + AUGMENT_CHUNK]]
+        if c.rotate or c.scale:
+            return augment(mnist_data.standardise(x), c.shift, c.rotate, BLACK, gen, c.scale)
+        return augment(x, c.shift, 0.0, 0, gen)
+    return torch.cat([chunk(i) for i in range(0, len(perm), AUGMENT_CHUNK)])
 
 
 def ema_update(decay: float) -> Callable:
@@ -312,6 +331,7 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
            if c.ema else None)
     result = Result(c, count_parameters(model))
     result.precision, result.note = resolve_precision(c, device)
+    result.malloc = keep_freed_memory()  # before the first step, so that every step reuses the last one's memory
     start_epoch = 1
     if state is not None:
         model.load_state_dict(state["trained"] if ema is not None else state["model"])
@@ -328,14 +348,13 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
     n = len(split.train_labels)
     steps_per_epoch = (n + c.batch_size - 1) // c.batch_size
     total_steps = steps_per_epoch * c.epochs
-    background = float(split.train_images.min())  # the normalised value of a black pixel
     fmt = memory_format(c)
 
     for epoch in range(start_epoch, c.epochs + 1):
         t0 = time.perf_counter()
         model.train()
         perm = torch.randperm(n, generator=gen).to(device)
-        images = epoch_images(split.train_images, perm, c, background, gen)  # (n, 1, 28, 28), augmented
+        images = epoch_images(split.train_images, perm, c, gen)  # (n, 1, 28, 28), augmented
         labels = split.train_labels[perm]
         loss_sum, seen = 0.0, 0
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{c.epochs}", disable=not progress,
@@ -344,7 +363,7 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
             step = (epoch - 1) * steps_per_epoch + i
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, total_steps, c)
-            x = images[i * c.batch_size: (i + 1) * c.batch_size].contiguous(memory_format=fmt)
+            x = model_input(images[i * c.batch_size: (i + 1) * c.batch_size], fmt)
             y = labels[i * c.batch_size: (i + 1) * c.batch_size]
             with autocast(device, result.precision):
                 logp = net(x).float()  # (B, 10) log-probabilities
@@ -371,7 +390,7 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
         train_seconds = time.perf_counter() - t0
         evaluated = ema.module if ema is not None else model
         eval_loss, correct = evaluate(evaluated, split.eval_images, split.eval_labels, c.eval_batch_size,
-                                      result.precision)
+                                      result.precision, fmt)
         record = {
             "epoch": epoch, "train_loss": loss_sum / seen, "test_loss": eval_loss, "correct": correct,
             "total": len(split.eval_labels), "test_accuracy": 100.0 * correct / len(split.eval_labels),

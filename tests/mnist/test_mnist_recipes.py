@@ -9,9 +9,10 @@ import torch.nn.functional as F
 
 from mnist import data as mnist_data
 from mnist import models
+from mnist.augment import augment
 from mnist.cli import main
 from mnist.config import recipe
-from mnist.train import epoch_images, lr_at, resolve_precision, train
+from mnist.train import AUGMENT_CHUNK, epoch_images, lr_at, model_input, resolve_precision, train
 
 
 def test_reference_recipe_is_the_authors():
@@ -74,23 +75,37 @@ def test_bf16_runs_in_bfloat16_where_it_is_fast(dataset, tmp_path):
 
 
 def test_epoch_images_without_augmentation_are_the_permuted_images(dataset):
-    images = mnist_data.normalise(dataset.train_images[:25_000])
+    pixels = dataset.train_images[:25_000].unsqueeze(1)
     perm = torch.randperm(25_000, generator=torch.Generator().manual_seed(3))
-    c = recipe("reference")
-    assert torch.equal(epoch_images(images, perm, c, float(images.min()), torch.Generator()), images[perm])
+    out = epoch_images(pixels, perm, recipe("reference"), torch.Generator())
+    assert out.dtype == torch.uint8 and torch.equal(out, pixels[perm])
 
 
 def test_epoch_images_shift_each_image_of_every_chunk(dataset):
-    images = mnist_data.normalise(dataset.train_images[:21_000])  # three chunks, the last a short one
+    pixels = dataset.train_images[:21_000].unsqueeze(1)  # three chunks, the last a short one
     perm = torch.randperm(21_000, generator=torch.Generator().manual_seed(4))
-    background = float(images.min())
-    out = epoch_images(images, perm, recipe("fast", shift=1), background, torch.Generator().manual_seed(5))
-    assert out.shape == images.shape
-    padded = F.pad(images[perm], (1, 1, 1, 1), value=background)  # every possible +-1 px shift of each image
+    out = epoch_images(pixels, perm, recipe("fast", shift=1), torch.Generator().manual_seed(5))
+    assert out.shape == pixels.shape and out.dtype == torch.uint8
+    padded = F.pad(pixels[perm], (1, 1, 1, 1))  # every possible +-1 px shift of each image, black filled
     shifts = torch.stack([padded[..., dy: dy + 28, dx: dx + 28] for dy in range(3) for dx in range(3)])
     matches = (shifts == out).flatten(2).all(2)  # (9, N): which shift each output image is
     assert matches.any(0).all()
     assert matches[4].float().mean() < 0.3  # most are moved (1 in 9 stays put, plus blank-edge ties)
+
+
+@pytest.mark.parametrize("model", ["fast", "tiny"])
+def test_epoch_images_as_the_model_reads_them_are_the_standardised_images_augmented(dataset, model):
+    """Shifting uint8 pixels and standardising each batch gives, to the bit, what augmenting the standardised
+    images does; a rotation (tiny) interpolates in the standardised values, as before."""
+    c = recipe(model)
+    pixels = dataset.train_images[:12_000].unsqueeze(1)
+    images = mnist_data.normalise(dataset.train_images[:12_000])
+    perm = torch.randperm(12_000, generator=torch.Generator().manual_seed(6))
+    out = model_input(epoch_images(pixels, perm, c, torch.Generator().manual_seed(7)), torch.channels_last)
+    gen = torch.Generator().manual_seed(7)
+    expected = torch.cat([augment(images[perm[i: i + AUGMENT_CHUNK]], c.shift, c.rotate, float(images.min()), gen,
+                                  c.scale) for i in range(0, 12_000, AUGMENT_CHUNK)])
+    assert out.dtype == torch.float32 and torch.equal(out, expected)
 
 
 def test_ema_every_k_steps_averages_k_times_fewer(dataset, tmp_path):

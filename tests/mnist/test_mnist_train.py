@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 from dataclasses import replace
 
 import pytest
@@ -39,6 +40,7 @@ def test_each_model_learns_on_a_small_real_subset(model, dataset, tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert [e["epoch"] for e in metrics["epochs"]] == [1, 2]
     assert metrics["config"]["model"] == model and metrics["params"] == result.params
+    assert metrics["malloc"] == ("kept" if sys.platform.startswith("linux") else "not glibc")  # mnist/memory.py
 
 
 def test_resume_gives_the_same_result_as_an_uninterrupted_run(dataset, tmp_path):
