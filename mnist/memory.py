@@ -5,7 +5,7 @@ serves a block above its mmap threshold straight from the operating system and u
 and it gives the free top of its heap back once that passes its trim threshold. Both thresholds move by
 themselves, following the largest block recently unmapped (up to 32 MiB), so whether a step's buffers
 are reused or faulted in afresh, page by page, depends on what else the process allocated before.
-Timing steps alone, with nothing else allocated, glibc's own thresholds cost 900-6,600 page faults per
+Timing steps alone, with nothing else allocated, glibc's own thresholds cost 880-6,600 page faults per
 step and made a step of `fast`, `tiny` and `reference` 1.08x, 1.38x and 1.28x slower. In the trainer the
 float32 augmentation chunks (31 MiB) used to raise the thresholds far enough by chance; with uint8 chunks
 (7.8 MiB) `fast`'s evaluation took 0.28-0.37 s instead of 0.16 s, until this module fixed the thresholds.
