@@ -30,11 +30,11 @@ from mnist import data as mnist_data
 from mnist.augment import augment
 from mnist.config import recipe
 from mnist.memory import keep_freed_memory
-from mnist.train import AUGMENT_CHUNK, epoch_images, memory_format, model_input
+from mnist.train import AUGMENT_CHUNK, BLACK, epoch_images, memory_format, model_input
 
 
-def float32_epoch(images: torch.Tensor, perm: torch.Tensor, c, background: float, gen: torch.Generator) -> None:
-    out = torch.cat([augment(images[perm[i: i + AUGMENT_CHUNK]], c.shift, c.rotate, background, gen, c.scale)
+def float32_epoch(images: torch.Tensor, perm: torch.Tensor, c, gen: torch.Generator) -> None:
+    out = torch.cat([augment(images[perm[i: i + AUGMENT_CHUNK]], c.shift, c.rotate, BLACK, gen, c.scale)
                      for i in range(0, len(perm), AUGMENT_CHUNK)])
     for i in range(0, len(perm), c.batch_size):
         out[i: i + c.batch_size].contiguous(memory_format=memory_format(c))
@@ -70,7 +70,7 @@ def main(model, repeats, out):
         t0 = time.perf_counter()
         images = mnist_data.normalise(dataset.train_images).contiguous(memory_format=memory_format(c))
         standardise_once.append(time.perf_counter() - t0)
-        times["float32"].append(seconds(float32_epoch, images, perm, c, float(images.min()), gen))
+        times["float32"].append(seconds(float32_epoch, images, perm, c, gen))
         del images
     data = {"model": model, "images": len(pixels), "batch_size": c.batch_size, "shift": c.shift,
             "rotate": c.rotate, "threads": 2, "malloc": malloc, "repeats": repeats,
