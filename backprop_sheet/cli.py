@@ -3,13 +3,11 @@
 import click
 
 from backprop_sheet.activations import ACTIVATIONS
-from backprop_sheet.config import InputError, from_mapping, read_config
+from backprop_sheet.config import from_mapping, read_config
+from bpcore.cli import group
+from bpcore.errors import InputError
 
-
-class BadInput(click.ClickException):
-    """Bad input: one line on stderr and exit code 2, like click's own usage errors."""
-    exit_code = 2
-
+DEFAULT_OUT = "backprop.xlsx"  # in the current folder, wherever the command runs
 
 class _Number(click.ParamType):
     """A float or int option whose bad values give one line, not click's usage block."""
@@ -22,17 +20,18 @@ class _Number(click.ParamType):
             return value if isinstance(value, self.kind) else self.kind(value)
         except ValueError:
             what = "a number" if self.kind is float else "a whole number"
-            raise BadInput(f"{param.opts[0]}: {value!r} is not {what}") from None
+            raise InputError(f"{param.opts[0]}: {value!r} is not {what}") from None
 
 
-@click.group()
+@group("backprop-sheet")
 def main():
     """Backpropagation for a small one-hidden-layer network as a live-formula Excel/LibreOffice workbook."""
 
 
 @main.command()
-@click.option("--out", default="output/backprop.xlsx", show_default=True,
-              help="Where to write the workbook (.xlsx); its folder must exist.")
+@click.option("--out", default=DEFAULT_OUT, show_default=True,
+              help="Where to write the workbook (.xlsx): by default in the current folder; a folder it names "
+                   "must exist.")
 @click.option("--lr", "learning_rates", type=_Number(float), multiple=True,
               help="A learning rate; repeat for several (one sheet each). Default: 0.1 0.2 0.5 0.8 1 2.")
 @click.option("--iterations", type=_Number(int), help="Rows per learning-rate sheet. Default: 100.")
@@ -50,16 +49,14 @@ def generate(out, learning_rates, iterations, hidden, activation, train_biases, 
     from backprop_sheet.generate import generate as run  # imports openpyxl/matplotlib only when needed
     flags = dict(learning_rates=list(learning_rates) or None, iterations=iterations, hidden=hidden,
                  activation=activation, train_biases=train_biases, momentum=momentum)
+    values = read_config(config_path) if config_path else {}
+    if activation is not None:  # the flag sets both layers, over any layer the file names
+        values = {k: v for k, v in values.items() if k not in ("hidden_activation", "output_activation")}
+    config = from_mapping(values | {k: v for k, v in flags.items() if v is not None})
     try:
-        values = read_config(config_path) if config_path else {}
-        if activation is not None:  # the flag sets both layers, over any layer the file names
-            values = {k: v for k, v in values.items() if k not in ("hidden_activation", "output_activation")}
-        config = from_mapping(values | {k: v for k, v in flags.items() if v is not None})
         written = run(config, out, plot)
-    except InputError as error:
-        raise BadInput(str(error)) from None
     except OSError as error:
-        raise click.ClickException(f"could not write: {error}") from None
+        raise InputError(f"could not write: {error}") from None
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"{len(config.learning_rates)} learning-rate sheets × {config.iterations:,} iterations")
@@ -76,8 +73,6 @@ def verify(path, engine):
     from backprop_sheet.verify import verify as run
     try:
         report = run(path, engine=engine)
-    except InputError as error:
-        raise BadInput(str(error)) from None
     except RecalcError as error:
         raise click.ClickException(str(error)) from None
     if report.problems:  # the structure is wrong: the cell-by-cell comparison would only bury it
@@ -121,7 +116,7 @@ def check(files, config_path, json_path, csv_path, annotate_dir):
     from backprop_sheet.check.run import RecalcError, run
     try:
         results, text = run(list(files), config_path, json_path, csv_path, annotate_dir)
-    except (InputError, RecalcError) as error:
-        raise BadInput(str(error)) from None
+    except RecalcError as error:
+        raise InputError(str(error)) from None
     click.echo(text, nl=False)
     raise SystemExit(0 if all(r.status == "ok" for r in results) else 1)

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from backprop_sheet.activations import ACTIVATIONS
-from backprop_sheet.errors import InputError
 from backprop_sheet.layout import MAX_ITERATIONS
 from backprop_sheet.spec import Network
+from bpcore.errors import InputError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from backprop_sheet import reference
 from backprop_sheet.config import SheetConfig
-from backprop_sheet.output import atomic_write, check_target
+from backprop_sheet.output import check_target
 from backprop_sheet.workbook import write_workbook
+from bpcore.files import atomic_write
 
 
 def generate(config: SheetConfig, out: str | Path, plot: str | Path | None = None) -> list[Path]:

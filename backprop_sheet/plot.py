@@ -2,10 +2,9 @@
 
 from typing import BinaryIO
 
-from matplotlib.figure import Figure
-
 from backprop_sheet import network
 from backprop_sheet.config import SheetConfig
+from bpcore.plotting import figure, save_png
 
 
 def e_total_curves(config: SheetConfig):
@@ -18,14 +17,11 @@ def plot_learning_rates(config: SheetConfig, file: BinaryIO) -> None:
     """Write a PNG of E_total against iteration, one line per learning rate."""
     e_total = e_total_curves(config)
     iterations = range(1, config.iterations + 1)
-    # Figure without pyplot: no GUI backend, no global state.
-    fig = Figure(figsize=(8, 4.5), dpi=120, layout="constrained")
-    ax = fig.add_subplot()
+    fig, (ax,) = figure(8, 4.5)
     for k, rate in enumerate(config.learning_rates):
         ax.plot(iterations, e_total[:, k], label=f"η = {rate:g}")
     ax.set_xlabel("iteration")
     ax.set_ylabel("E_total")
     ax.set_title(f"E_total by learning rate: {config.spec.describe()}")
-    ax.grid(alpha=0.3)
     ax.legend()
-    fig.savefig(file, format="png")
+    save_png(fig, file)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from backprop_sheet.activations import ACTIVATIONS, Activation
-from backprop_sheet.errors import InputError
+from bpcore.errors import InputError
 
 MAX_WIDTH = 8  # neurons per layer: the sheet grows as width², and beyond 8 nobody follows it by hand
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from backprop_sheet.check.grade import FileResult, TableResult
 from backprop_sheet.check.headers import CHECKED
-from backprop_sheet.output import atomic_write
+from bpcore.files import atomic_write
 
 
 def _num(value) -> str:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from PIL import Image
 
 from backprop_sheet.cli import main
+from backprop_sheet.render import render
 
 _spec = importlib.util.spec_from_file_location("corpus", Path(__file__).with_name("corpus.py"))
 corpus = importlib.util.module_from_spec(_spec)
@@ -64,7 +66,11 @@ def test_class_batch_with_reports_and_feedback(runner, soffice, submissions, tmp
     assert copies == ["alice.xlsx", "bob.xlsx"]
     wb = load_workbook(tmp_path / "feedback" / "bob.xlsx")
     assert wb.sheetnames[0] == "Feedback"
-    assert wb["Feedback"]["C4"].value == "h1_w2_plus_i2"
+    feedback = wb["Feedback"]
+    assert feedback["A1"].value == "Feedback on bob.xlsx" and "A1:F1" in feedback.merged_cells
+    assert [c.value for c in feedback[4]][:4] == ["cell", "quantity", "mistake", "what went wrong"]
+    assert [feedback["A5"].value, feedback["C5"].value] == ["'lr 0.5'!J6", "h1_w2_plus_i2"]
+    assert "w2*i2" in feedback["D5"].value and feedback["E5"].value == pytest.approx(0.0275)
     assert wb["lr 0.5"]["J6"].fill.start_color.rgb.endswith("FF8080")
     assert wb["lr 0.5"]["J6"].value == "=B6*$D$3+C6+$E$3+0"  # the student's formula is kept
     assert {p: _digest(p) for p in (right, wrong)} == before  # the originals are untouched
@@ -115,5 +121,15 @@ def test_xlsm_submission_is_graded_and_annotated_as_xlsm(runner, soffice, submis
     assert result.exit_code == 1, result.output
     assert "'lr 0.5'!J6 h1: h1_w2_plus_i2" in result.output
     wb = load_workbook(tmp_path / "feedback" / "bob.xlsm", keep_vba=True)
-    assert wb.sheetnames[0] == "Feedback" and wb["Feedback"]["C4"].value == "h1_w2_plus_i2"
+    assert wb.sheetnames[0] == "Feedback" and wb["Feedback"]["C5"].value == "h1_w2_plus_i2"
     assert _digest(xlsm) == before
+
+
+def test_feedback_sheet_prints_on_one_page(runner, soffice, submissions, tmp_path):
+    """Printed by LibreOffice, the Feedback sheet of a submission with a mistake is one landscape page."""
+    _, _, wrong = submissions
+    runner.invoke(main, ["check", str(wrong), "--annotate", str(tmp_path / "feedback")])
+    pages = render(tmp_path / "feedback" / "bob.xlsx", ["Feedback"], tmp_path, dpi=30, pages=3)
+    assert len(pages) == 1
+    with Image.open(pages[0]) as page:
+        assert page.width > page.height  # landscape

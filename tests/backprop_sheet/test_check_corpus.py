@@ -4,6 +4,7 @@ Everything is recalculated by LibreOffice in one `check` call (module-scoped), a
 """
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,10 @@ _spec = importlib.util.spec_from_file_location("corpus", Path(__file__).with_nam
 corpus = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(corpus)
 
-REAL = Path(__file__).parents[3] / "shared" / "real-workbooks"
+# Real submissions are not part of the project: they are read from the shared/ folder beside the checkout
+# (../shared/real-workbooks), or from the folder that $BACKPROP_REAL_WORKBOOKS names.
+REAL_ENV = "BACKPROP_REAL_WORKBOOKS"
+REAL = Path(os.environ.get(REAL_ENV) or Path(__file__).parents[3] / "shared" / "real-workbooks")
 REAL_FILES = {name: REAL / name for name in ("Sudarshanpune-mnist_nn-S3.xlsx",
                                               "TSAI-END3-Group-Session_1_Assignment.xlsx",
                                               "gkdivya-EVA-4_Backpropagation.xlsx")}
@@ -100,7 +104,8 @@ def test_our_own_workbooks_pass(graded):
 
 def _real(graded, name):
     if not REAL_FILES[name].exists():
-        pytest.skip(f"{REAL_FILES[name]} is not here")
+        pytest.skip(f"real student workbook {name} is not in {REAL}: set ${REAL_ENV} to a folder that holds it, "
+                    f"or check the project out beside its shared/ folder (../shared/real-workbooks)")
     return graded[REAL_FILES[name].stem]
 
 

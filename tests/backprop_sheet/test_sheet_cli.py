@@ -223,3 +223,11 @@ def test_activation_flag_overrides_the_files_layers(runner, tmp_path):
     assert result.exit_code == 0, result.output
     network = {row[5]: row[6] for row in read_grids(tmp_path / "b.xlsx")["Parameters"] if len(row) > 6 and row[5]}
     assert network["hidden activation"] == network["output activation"] == "linear"
+
+
+def test_default_output_is_a_file_in_the_current_folder(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # any folder: nothing needs an output/ folder beside it
+    result = runner.invoke(main, ["generate", "--iterations", "3"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backprop.xlsx"]
+    assert len(read_grids(tmp_path / "backprop.xlsx")["lr 0.1"]) >= 3
