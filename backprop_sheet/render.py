@@ -31,27 +31,46 @@ def _only_sheet(source: Path, target: Path, title: str) -> None:
             dst.writestr(info, data)
 
 
+def print_to_pdf(workbook: Path, titles: list[str], outdir: Path) -> list[Path]:
+    """Each sheet printed by LibreOffice on its own: `outdir/<stem>_<sheet>.pdf`, in the order of `titles`."""
+    soffice = find_soffice()
+    copies = []
+    for title in titles:
+        copy = Path(outdir) / f"{Path(workbook).stem}_{re.sub(r'[^A-Za-z0-9]+', '_', title).strip('_').lower()}.xlsx"
+        _only_sheet(Path(workbook), copy, title)
+        copies.append(copy)
+    with tempfile.TemporaryDirectory(prefix="backprop-profile-") as profile:
+        subprocess.run([soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
+                        "--convert-to", "pdf", "--outdir", str(outdir), *map(str, copies)],
+                       check=True, capture_output=True, timeout=600)
+    for copy in copies:
+        copy.unlink()
+    return [copy.with_suffix(".pdf") for copy in copies]
+
+
+def pdf_pages(pdf: Path) -> list[tuple[float, float]]:
+    """(width, height) in points of each page of a PDF that LibreOffice wrote (its page objects are plain)."""
+    data = Path(pdf).read_bytes()
+    boxes = re.findall(rb"/Type\s*/Page\b(?!s).*?/MediaBox\s*\[\s*([\d.\s-]+)\]", data, re.DOTALL)
+    if not boxes:  # the box may come before the type
+        boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.\s-]+)\][^>]*?/Type\s*/Page\b(?!s)", data, re.DOTALL)
+    pages = []
+    for box in boxes:
+        x0, y0, x1, y1 = map(float, box.split())
+        pages.append((x1 - x0, y1 - y0))
+    return pages
+
+
 def render(workbook: Path, titles: list[str], outdir: Path, dpi: int = 80, pages: int = 1) -> list[Path]:
     """PNGs of the first `pages` printed pages of each sheet: `outdir/<stem>_<sheet>.png` (or -1, -2, …)."""
-    soffice = find_soffice()
     pdftoppm = require("pdftoppm", "poppler's 'pdftoppm' is not on PATH (Debian/Ubuntu: apt-get install poppler-utils)")
     written = []
     with tempfile.TemporaryDirectory(prefix="backprop-render-") as tmp:
-        tmp = Path(tmp)
-        copies = []
-        for title in titles:
-            copy = tmp / f"{Path(workbook).stem}_{re.sub(r'[^A-Za-z0-9]+', '_', title).strip('_').lower()}.xlsx"
-            _only_sheet(Path(workbook), copy, title)
-            copies.append(copy)
-        (tmp / "user").mkdir()
-        subprocess.run([soffice, f"-env:UserInstallation={tmp.as_uri()}", "--headless", "--norestore",
-                        "--convert-to", "pdf", "--outdir", str(tmp), *map(str, copies)],
-                       check=True, capture_output=True, timeout=600)
-        for copy in copies:
-            prefix = Path(outdir) / copy.stem
-            subprocess.run([pdftoppm, "-png", "-r", str(dpi), "-f", "1", "-l", str(pages),
-                            str(copy.with_suffix(".pdf")), str(prefix)], check=True, capture_output=True)
-            written += sorted(Path(outdir).glob(f"{copy.stem}-*.png"))
+        for pdf in print_to_pdf(Path(workbook), titles, Path(tmp)):
+            prefix = Path(outdir) / pdf.stem
+            subprocess.run([pdftoppm, "-png", "-r", str(dpi), "-f", "1", "-l", str(pages), str(pdf), str(prefix)],
+                           check=True, capture_output=True)
+            written += sorted(Path(outdir).glob(f"{pdf.stem}-*.png"))
     return written
 
 
@@ -77,6 +96,41 @@ def main(workbook: Path = Path("output/backprop.xlsx"), outdir: Path = Path("out
     return written
 
 
+def feedback_picture(outdir: Path = Path("output"), name: str = "check_feedback.png") -> Path:
+    """The docs' picture of a `check` report: the printed Feedback sheet of a workbook with two planted
+    mistakes, each the known wrong variant of the layout's own formula (the source document's h1 typo at
+    iteration 2; ∂E/∂w3 from a_h1's slope instead of a_h2's, in every row)."""
+    from openpyxl import load_workbook
+    from PIL import Image
+
+    from backprop_sheet import layout as L
+    from backprop_sheet.check.run import run
+    from backprop_sheet.config import SheetConfig
+    from backprop_sheet.generate import generate
+
+    config = SheetConfig(learning_rates=(0.5, 2.0), iterations=20)
+    spec = config.spec
+    with tempfile.TemporaryDirectory(prefix="backprop-feedback-") as tmp:
+        submission = Path(tmp) / "student.xlsx"
+        generate(config, submission)
+        wb = load_workbook(submission)
+        ws = wb["lr 0.5"]
+        h1 = ws[f"{L.letter('h1', spec)}{L.data_row(2)}"]
+        h1.value = h1.value.replace("*i_2", "+i_2")  # w2*i2 written w2+i2
+        a_h1, a_h2 = L.letter("a_h1", spec), L.letter("a_h2", spec)
+        for k in range(1, config.iterations + 1):
+            cell, row = ws[f"{L.letter('dE_dw3', spec)}{L.data_row(k)}"], L.data_row(k)
+            cell.value = cell.value.replace(f"{a_h2}{row}*(1-{a_h2}{row})", f"{a_h1}{row}*(1-{a_h1}{row})")
+        wb.save(submission)
+        run([str(submission)], annotate_dir=str(Path(tmp) / "feedback"))
+        (png,) = render(Path(tmp) / "feedback" / "student.xlsx", ["Feedback"], Path(tmp), dpi=110)
+        with Image.open(png) as page:
+            w, h = page.size
+            page.crop((round(0.05 * w), round(0.1 * h), round(0.95 * w), round(0.42 * h))).save(
+                Path(outdir) / name, optimize=True)
+    return Path(outdir) / name
+
+
 if __name__ == "__main__":
-    for path in main():
+    for path in [*main(), feedback_picture()]:
         print(f"wrote {path}")

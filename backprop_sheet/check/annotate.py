@@ -65,6 +65,8 @@ def _feedback_sheet(ws, result: FileResult) -> None:
     row = 4
     for col, (header, width) in enumerate(FEEDBACK_COLUMNS, start=1):
         ws.cell(row, col, header).font = _BOLD
+        if header in ("expected", "got"):  # over numbers, which stand to the right
+            ws.cell(row, col).alignment = Alignment(horizontal="right")
         ws.column_dimensions[ws.cell(row, col).column_letter].width = width
     for cause in causes:
         row += 1

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from PIL import Image
 
 from backprop_sheet.cli import main
-from backprop_sheet.render import render
+from backprop_sheet.render import pdf_pages, print_to_pdf
 
 _spec = importlib.util.spec_from_file_location("corpus", Path(__file__).with_name("corpus.py"))
 corpus = importlib.util.module_from_spec(_spec)
@@ -129,7 +128,6 @@ def test_feedback_sheet_prints_on_one_page(runner, soffice, submissions, tmp_pat
     """Printed by LibreOffice, the Feedback sheet of a submission with a mistake is one landscape page."""
     _, _, wrong = submissions
     runner.invoke(main, ["check", str(wrong), "--annotate", str(tmp_path / "feedback")])
-    pages = render(tmp_path / "feedback" / "bob.xlsx", ["Feedback"], tmp_path, dpi=30, pages=3)
-    assert len(pages) == 1
-    with Image.open(pages[0]) as page:
-        assert page.width > page.height  # landscape
+    (pdf,) = print_to_pdf(tmp_path / "feedback" / "bob.xlsx", ["Feedback"], tmp_path)
+    pages = pdf_pages(pdf)
+    assert len(pages) == 1 and pages[0][0] > pages[0][1]  # one page, landscape

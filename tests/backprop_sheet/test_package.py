@@ -7,6 +7,7 @@ import zipfile
 
 import numpy as np
 import openpyxl
+import pytest
 
 from backprop_sheet import charts, network
 from backprop_sheet import layout as L
@@ -85,7 +86,7 @@ def local_and_central(path) -> list[tuple]:
     return rows
 
 
-@pytest.mark.slow  # 6 sheets × 40,000 rows: about 30 s
+@pytest.mark.slow  # a sheet of 100,001 rows: about 30 s
 def test_large_workbook_is_plain_zip_with_matching_headers(tmp_path):
     """Above 100,000 rows the file used to be zip64, its local headers unlike its central directory."""
     path = tmp_path / "long.xlsx"
