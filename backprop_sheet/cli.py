@@ -107,7 +107,13 @@ def verify(path, engine):
 @click.option("--csv", "csv_path", help="Also write one line per file, for a grade book, to this .csv file.")
 @click.option("--annotate", "annotate_dir", help="Write a copy of each submission into this folder, with the "
               "root-cause cells highlighted and a Feedback sheet; the originals are never changed.")
-def check(files, config_path, json_path, csv_path, annotate_dir):
+@click.option("--recalculate", "recalculate_mode", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="auto: use the values a spreadsheet saved with every formula, recalculate "
+              "the files that have none; always: recalculate every file and list stale saved values; never: "
+              "saved values only.")
+@click.option("--soffice", help="LibreOffice's soffice program, where it is not on PATH "
+              "[default: $BACKPROP_SOFFICE, else PATH, else LibreOffice's usual install folder].")
+def check(files, config_path, json_path, csv_path, annotate_dir, recalculate_mode, soffice):
     """Grade students' workbooks FILE... (.xlsx, .xlsm, .ods) in whatever layout they chose.
 
     Exit status: 0 when every table of every file is right, 1 when any is not (or a file is
@@ -115,7 +121,7 @@ def check(files, config_path, json_path, csv_path, annotate_dir):
     """
     from backprop_sheet.check.run import RecalcError, run
     try:
-        results, text = run(list(files), config_path, json_path, csv_path, annotate_dir)
+        results, text = run(list(files), config_path, json_path, csv_path, annotate_dir, recalculate_mode, soffice)
     except RecalcError as error:
         raise InputError(str(error)) from None
     click.echo(text, nl=False)

@@ -1,5 +1,6 @@
 """Recalculating workbooks headless in LibreOffice or Gnumeric: the independent spreadsheet engines."""
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -34,17 +35,38 @@ def _failure(engine: str, run: subprocess.CompletedProcess, what: str) -> Recalc
     return RecalcError(f"{engine} failed (exit {run.returncode}) on {what}" + (f": {detail[-1]}" if detail else ""))
 
 
-def find_soffice() -> str:
-    return require("soffice", "LibreOffice's 'soffice' is not on PATH; verify needs it to recalculate "
-                              "(Debian/Ubuntu: apt-get install libreoffice-calc-nogui)")
+SOFFICE_ENV = "BACKPROP_SOFFICE"  # the path of LibreOffice's soffice, where it is not on PATH
+# Where LibreOffice's installers put soffice, tried after PATH: Windows and macOS do not put it on PATH.
+SOFFICE_PLACES = (r"C:\Program Files\LibreOffice\program\soffice.exe",
+                  r"C:\Program Files (x86)\LibreOffice\program\soffice.exe",
+                  "/Applications/LibreOffice.app/Contents/MacOS/soffice")
 
 
-def recalculate(paths: list[Path], outdir: Path, timeout: float = 600) -> list[Path]:
+def soffice_path(given: str | None = None) -> str | None:
+    """LibreOffice's soffice: `given`, else $BACKPROP_SOFFICE, else on PATH, else where installers put it."""
+    explicit = given or os.environ.get(SOFFICE_ENV)
+    if explicit:
+        if not (Path(explicit).is_file() and os.access(explicit, os.X_OK)):
+            origin = "--soffice" if given else f"${SOFFICE_ENV}"
+            raise RecalcError(f"{origin} {explicit!r} is not an executable file")
+        return explicit
+    return shutil.which("soffice") or next((p for p in SOFFICE_PLACES if Path(p).is_file()), None)
+
+
+def find_soffice(given: str | None = None) -> str:
+    path = soffice_path(given)
+    if path is None:
+        raise RecalcError(f"LibreOffice's 'soffice' is not on PATH; verify needs it to recalculate "
+                          f"(Debian/Ubuntu: apt-get install libreoffice-calc-nogui; or set ${SOFFICE_ENV})")
+    return path
+
+
+def recalculate(paths: list[Path], outdir: Path, timeout: float = 600, soffice: str | None = None) -> list[Path]:
     """Recalculate every workbook in one LibreOffice run; returns the recalculated copies in `outdir`.
 
     One run for many files because starting LibreOffice costs a few seconds each time.
     """
-    names = [Path(p).name for p in paths]
+    names = [Path(p).stem + ".xlsx" for p in paths]  # an .ods or .xlsm comes back as .xlsx
     if len(set(names)) != len(names):
         raise ValueError("workbooks recalculated together need distinct file names")
     if any(Path(p).resolve().parent == Path(outdir).resolve() for p in paths):
@@ -52,7 +74,7 @@ def recalculate(paths: list[Path], outdir: Path, timeout: float = 600) -> list[P
     results = [Path(outdir) / name for name in names]
     for stale in results:
         stale.unlink(missing_ok=True)
-    soffice = find_soffice()
+    soffice = find_soffice(soffice)
     # A private profile per run: parallel runs would otherwise fight over the user's profile lock.
     with tempfile.TemporaryDirectory(prefix="backprop-soffice-") as profile:
         (Path(profile) / "user").mkdir()

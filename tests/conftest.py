@@ -8,7 +8,7 @@ here, and tests that start such work without them carry `@pytest.mark.slow` them
 
 import pytest
 
-SLOW_FIXTURES = {"soffice", "gnumeric", "dataset", "checkpoint"}
+SLOW_FIXTURES = {"soffice", "gnumeric", "gnumeric_program", "dataset", "checkpoint"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -12,7 +12,8 @@ COMMANDS = {"backprop-sheet": "backprop_sheet.cli", "mnist": "mnist.entry"}
 
 def run(command: str, *args: str) -> subprocess.CompletedProcess:
     code = f"import sys; sys.argv[0] = {command!r}; from {COMMANDS[command]} import main; main()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-c", code, *args], check=False, capture_output=True, text=True,
+                          timeout=120)
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -70,12 +70,15 @@ class TableResult:
 class FileResult:
     path: str
     tables: list[TableResult] = field(default_factory=list)
-    error: str | None = None  # why it could not be read
+    error: str | None = None  # why it could not be graded
+    error_kind: str = "unreadable"  # or "needs recalculation": no values saved, and no engine to compute them
+    values_from: str | None = None  # "values as saved by Microsoft Excel", "recalculated by LibreOffice", …
+    stale: list[str] = field(default_factory=list)  # with --recalculate always: cells whose saved value was stale
 
     @property
     def status(self) -> str:
         if self.error:
-            return "unreadable"
+            return self.error_kind
         if not self.tables:
             return "no table"
         return "ok" if all(t.ok for t in self.tables) else "mistakes"

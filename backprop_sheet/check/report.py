@@ -67,13 +67,18 @@ def text(results: list[FileResult]) -> str:
     lines = []
     for result in results:
         if result.error:
-            lines.append(f"{result.path}: unreadable: {result.error}")
+            lines.append(f"{result.path}: {result.error_kind}: {result.error}")
             continue
         if not result.tables:
             lines.append(f"{result.path}: no iteration table found (a header row naming w1…w8, h1, a_h1, …)")
             continue
         status = "OK" if result.status == "ok" else "MISTAKES"
-        lines.append(f"{result.path}: {status} ({len(result.tables)} table{'s' * (len(result.tables) != 1)})")
+        lines.append(f"{result.path}: {status} ({len(result.tables)} table{'s' * (len(result.tables) != 1)}; "
+                     f"{result.values_from})")
+        if result.stale:
+            n = len(result.stale)
+            lines.append(f"  stale: {n:,} cell{'s' * (n != 1)} saved with another value than "
+                         f"{'they compute' if n != 1 else 'it computes'} now; first {', '.join(result.stale[:3])}")
         for table in result.tables:
             lines += _table_text(table)
     ok = sum(r.status == "ok" for r in results)
@@ -108,6 +113,8 @@ def to_json(results: list[FileResult]) -> dict:
         "path": r.path,
         "status": r.status,
         "error": r.error,
+        "values_from": r.values_from,
+        "stale_cells": r.stale,
         "first_mistake": r.root_causes[0].as_dict() if r.root_causes else None,
         "tables": [_table_json(t) for t in r.tables],
     } for r in results]}

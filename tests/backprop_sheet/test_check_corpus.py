@@ -12,6 +12,7 @@ import pytest
 from backprop_sheet.check.run import check
 from backprop_sheet.config import SheetConfig
 from backprop_sheet.generate import generate
+from backprop_sheet.recalc import recalculate
 
 _spec = importlib.util.spec_from_file_location("corpus", Path(__file__).with_name("corpus.py"))
 corpus = importlib.util.module_from_spec(_spec)
@@ -134,3 +135,41 @@ def test_real_pasted_rounded_sheets_are_judged_at_their_precision(graded):
             ("dE_dw3", "wrong_hidden_activation"), ("dE_dw4", "wrong_hidden_activation")}
         assert {c.cell.split("!")[1] for c in table.root_causes} == {
             f"{col}{table.table.first_row}" for col in ("Z", "AA")}
+
+
+@pytest.fixture(scope="module")
+def saved_by_libreoffice(tmp_path_factory, soffice):
+    """The corpus as a spreadsheet application saves it: every formula with its value (LibreOffice here)."""
+    built = tmp_path_factory.mktemp("built")
+    saved = tmp_path_factory.mktemp("saved")
+    paths = list(corpus.build_all(corpus.SPECS, built).values())
+    return recalculate(paths, saved)
+
+
+def _verdict(result):
+    return result.status, sorted((c.quantity, c.diagnosis, c.cell) for c in result.root_causes)
+
+
+def test_saved_values_give_the_same_verdicts_without_any_engine(graded, saved_by_libreoffice, monkeypatch,
+                                                                path_without_engines):
+    monkeypatch.setenv("PATH", path_without_engines)
+    monkeypatch.delenv("BACKPROP_SOFFICE", raising=False)
+    results = check([str(p) for p in saved_by_libreoffice])
+    assert len(results) == len(corpus.SPECS)
+    for result in results:
+        assert result.values_from == "values as saved by " + result.values_from.removeprefix("values as saved by ")
+        assert "LibreOffice" in result.values_from, result.values_from
+        assert _verdict(result) == _verdict(graded[Path(result.path).stem]), result.path
+
+
+def test_real_workbooks_are_graded_alike_with_and_without_libreoffice(soffice, monkeypatch, path_without_engines):
+    real = [str(p) for p in REAL_FILES.values() if p.exists()]
+    if not real:
+        pytest.skip(f"no real student workbooks in {REAL}: set ${REAL_ENV} to a folder that holds them")
+    recalculated = check(real, recalculate_mode="always")
+    assert all(r.values_from == "recalculated by LibreOffice" and r.stale == [] for r in recalculated)
+    monkeypatch.setenv("PATH", path_without_engines)
+    monkeypatch.delenv("BACKPROP_SOFFICE", raising=False)
+    saved = check(real)
+    assert [r.values_from for r in saved] == ["values as saved by Microsoft Excel"] * len(real)
+    assert [_verdict(r) for r in saved] == [_verdict(r) for r in recalculated]

@@ -56,7 +56,7 @@ def random_network(rng: np.random.Generator, n: int) -> SheetConfig:
 
 
 COMMITTED = Path(__file__).parents[2] / "output" / "backprop.xlsx"
-COMMITTED_RELU = COMMITTED.with_name("backprop_relu.xlsx")  # the README's 2-3-2 ReLU example
+COMMITTED_RELU = COMMITTED.with_name("backprop_relu.xlsx")  # examples/relu.toml, generated
 RANDOM_NETWORKS = 24  # half with biases, half without
 CONFIGS = {
     "default": SheetConfig(),
@@ -259,7 +259,7 @@ def test_edited_bias_and_momentum_recompute_everywhere(batch, name):
 def test_committed_relu_example_passes(batch):
     report = compare(*batch["backprop_relu"])
     assert report.ok and report.max_abs_diff <= 1e-9, (report.mismatches[:5], report.problems)
-    assert report.cells == expected_cells(load_config(COMMITTED_RELU.with_suffix(".toml")))
+    assert report.cells == expected_cells(load_config(COMMITTED.parents[1] / "examples" / "relu.toml"))
 
 
 def test_wrong_constant_is_caught(batch):
@@ -314,12 +314,26 @@ def test_cli_verify_fails_tampered_workbook(soffice, runner, batch, name, shown)
 
 def test_cli_verify_without_libreoffice(runner, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("BACKPROP_SOFFICE", raising=False)
     generate(SheetConfig(iterations=2), tmp_path / "b.xlsx")
     result = runner.invoke(main, ["verify", str(tmp_path / "b.xlsx")])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         ("Error: LibreOffice's 'soffice' is not on PATH; verify needs it to recalculate "
-         "(Debian/Ubuntu: apt-get install libreoffice-calc-nogui)")]
+         "(Debian/Ubuntu: apt-get install libreoffice-calc-nogui; or set $BACKPROP_SOFFICE)")]
+
+
+def test_cli_verify_finds_soffice_through_the_environment(runner, monkeypatch, tmp_path, soffice,
+                                                         path_without_engines):
+    """Where soffice is not on PATH (Windows, macOS), $BACKPROP_SOFFICE names it."""
+    generate(SheetConfig(iterations=2), tmp_path / "b.xlsx")
+    monkeypatch.setenv("PATH", path_without_engines)
+    monkeypatch.setenv("BACKPROP_SOFFICE", soffice)
+    result = runner.invoke(main, ["verify", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 0 and result.output.strip().endswith("OK"), result.output
+    monkeypatch.setenv("BACKPROP_SOFFICE", str(tmp_path / "nothing"))
+    result = runner.invoke(main, ["verify", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 1 and "$BACKPROP_SOFFICE" in result.output and "not an executable" in result.output
 
 
 @pytest.mark.parametrize("content", [None, b"i1,i2\n0.05,0.1\n"])
