@@ -1,7 +1,7 @@
 """Benchmark: train each model's default recipe for N seeds, interleaved, on an idle machine, in one run.
 
     python bench/benchmark.py [--seeds 5] [--models reference,seed,fast,tiny] [--seeds-for seed=2]
-                              [--threads 2] [--device cpu] [--tag _h200] [--allow-noisy] [--readme]
+                              [--threads 2] [--device cpu] [--tag _h200] [--allow-noisy] [--docs]
 
 Before it starts it checks that the machine is idle: the 1-minute load average, and a short fixed
 matmul timed against the figure this script recorded on the idle machine (output/idle_calibration.json,
@@ -14,7 +14,7 @@ run. Each run trains in a fresh process, as `mnist train` would: a run then neve
 allocator or kernel caches (when all ran in one process, `fast` seeds 2-5 took 17-26 % longer than
 seed 1, which ran before any `tiny`). Writes
 output/benchmark{tag}.json after every run, output/benchmark{tag}.png and
-output/mnist_seed{tag}.json at the end; `--readme` then rewrites the README's result tables
+output/mnist_seed{tag}.json at the end; `--docs` then rewrites the result tables of docs/benchmarks.md
 (bench/report.py). In each run the data is in memory before the clock starts.
 """
 
@@ -35,20 +35,19 @@ import time
 from pathlib import Path
 
 import click
-import matplotlib
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import mnist  # noqa: F401 - first: it sets the OpenMP wait policy, which torch reads once, when it loads
 
-matplotlib.use("Agg")
+# isort: split
 import machine
-import matplotlib.pyplot as plt
 import report
 import torch
 
+from bpcore.files import write_json
+from bpcore.plotting import COLOURS, figure, save_png
 from mnist import data as mnist_data
 from mnist.config import recipe
-from mnist.files import atomic_write, write_json
 from mnist.models import build
 from mnist.threads import set_threads
 from mnist.train import hardware, train
@@ -123,8 +122,8 @@ def ratios(summary: dict) -> dict:
 
 
 def plot(runs: list[dict], path: Path, title: str) -> None:
-    fig, ax = plt.subplots(figsize=(9, 5))
-    colours = {"reference": "C3", "seed": "C0", "tiny": "C1", "fast": "C2"}
+    fig, (ax,) = figure(9, 5)
+    colours = {"reference": COLOURS[1], "seed": COLOURS[0], "tiny": COLOURS[3], "fast": COLOURS[2]}
     for r in runs:
         t = [sum(r["seconds"][: i + 1]) for i in range(len(r["seconds"]))]
         first = r is next(x for x in runs if x["model"] == r["model"])
@@ -135,9 +134,7 @@ def plot(runs: list[dict], path: Path, title: str) -> None:
            ylim=(98.5, 99.8), title=title)
     ax.set_xscale("log")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def interleaved(models: list[str], seeds: dict[str, int]) -> list[tuple[str, int]]:
@@ -195,14 +192,15 @@ def run_in_child(spec: dict) -> dict:
 @click.option("--device", default="cpu", show_default=True, help="Device to train on.")
 @click.option("--tag", default="", help="Suffix for the output files, e.g. '_h200' for a GPU run.")
 @click.option("--allow-noisy", is_flag=True, help="Run on a busy machine, marking every figure 'noisy'.")
-@click.option("--readme", is_flag=True,
-              help="At the end, rewrite the README's result tables for this --tag from the JSON.")
+@click.option("--docs", "--readme", "docs", is_flag=True,
+              help="At the end, rewrite the result tables of docs/benchmarks.md for this --tag from the JSON "
+                   "(--readme: the same, its earlier name).")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=str(OUTPUT), show_default=True,
               help="Folder for the JSON and the plot.")
 @click.option("--subset", type=int, default=0, help="Smoke test: train on this many images (figures meaningless).")
 @click.option("--epochs", type=int, default=0, help="Smoke test: this many epochs instead of each recipe's.")
 @click.option("--child", default=None, hidden=True, help="Internal: train the one run this JSON describes.")
-def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme, out_dir, subset, epochs, child):
+def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, docs, out_dir, subset, epochs, child):
     if child is not None:
         click.echo(json.dumps(train_one(json.loads(child))))
         return
@@ -261,8 +259,8 @@ def main(seeds, models, seeds_for, threads, device, tag, allow_noisy, readme, ou
     plot(runs, out / f"benchmark{tag}.png", f"MNIST test accuracy against time, {device}, {threads} threads"
          + (" (noisy)" if noisy else ""))
     click.echo(report.tables(data))
-    if readme:
-        path = Path(report.ROOT / "README.md")
+    if docs:
+        path = report.DOCS
         path.write_text(report.rewrite(path.read_text(), report.tables(data), tag))
         click.echo(f"rewrote the result tables of {path}")
 

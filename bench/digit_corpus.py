@@ -156,7 +156,7 @@ def style_pictures(digit: int, fonts: list[str], rng: np.random.Generator) -> li
 
 def contact_sheet(rows: list[dict], folder: Path, path: Path) -> None:
     """Thumbnails of every picture, one row per style, labelled with the prediction (red when wrong)."""
-    from mnist.files import atomic_write
+    from bpcore.files import atomic_write
 
     styles = list(dict.fromkeys(r["style"] for r in rows))
     cell, label = 72, 14
@@ -174,7 +174,8 @@ def contact_sheet(rows: list[dict], folder: Path, path: Path) -> None:
         draw.text((x + 4, y + cell), text, fill="black" if r["correct"] else "red")
         if col == 0:
             draw.text((4, y + cell // 2), r["style"], fill="black")
-    atomic_write(path, lambda tmp: sheet.save(tmp, format="PNG"))
+    with atomic_write(path) as file:
+        sheet.save(file, format="PNG")
 
 
 @click.command()
@@ -188,7 +189,7 @@ def main(checkpoint, keep, out, seed):
     sys.path.insert(0, str(ROOT))
     import torch
 
-    from mnist.files import write_json
+    from bpcore.files import write_json
     from mnist.images import NoDigit, load_digit
     from mnist.train import load_checkpoint, model_from_checkpoint
 

@@ -193,7 +193,7 @@ def cli(seconds, repeats, out, default_only, resummarise, worker_threads, hogs):
         print(json.dumps(worker(worker_threads, seconds, hogs)))
         return
     sys.path.insert(0, str(ROOT))
-    from mnist.files import write_json
+    from bpcore.files import write_json
 
     if resummarise:
         data = json.loads(Path(out).read_text())

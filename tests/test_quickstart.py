@@ -26,3 +26,12 @@ def test_both_commands_install_into_a_virtual_environment():
         assert steps[venv + 1] == ". .venv/bin/activate"
         assert all(not step.startswith("pip ") for step in steps[:venv])
         assert "python3-venv" in steps[0]  # Debian ships venv's ensurepip separately
+
+
+def test_the_first_command_runs_the_main_job_and_both_take_the_cpu_build_of_torch():
+    first, second = (command.split(" && ") for command in readme_commands())
+    assert first[-3:] == ["backprop-sheet generate", "mnist fetch", "mnist train"]
+    assert second[-3:] == ["mnist fetch", "ruff check .", "pytest"]
+    cpu_index = "--extra-index-url https://download.pytorch.org/whl/cpu"
+    assert f"pip install {cpu_index} -e '.[mnist]'" in first
+    assert f"pip install {cpu_index} -e '.[mnist,test]'" in second

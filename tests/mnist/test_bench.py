@@ -1,5 +1,5 @@
-"""The benchmark's own logic: the idle check, the FLOP count, the run order, and the README tables,
-which must agree with output/benchmark.json."""
+"""The benchmark's own logic: the idle check, the FLOP count, the run order, and the tables of
+docs/benchmarks.md and the figures the README quotes, which must agree with output/."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import torch
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+BENCHMARKS = ROOT / "docs" / "benchmarks.md"
 sys.path.insert(0, str(ROOT / "bench"))
 import benchmark
 import machine
@@ -85,9 +87,16 @@ def test_tables_hold_every_model_ratio_and_run():
     assert "noisy" in report.tables(data)
 
 
+def test_plot_draws_every_run(tmp_path):
+    runs = [{**r, "seconds": [1.0, 1.5, 2.0]} for r in fake_benchmark()["runs"]]
+    benchmark.plot(runs, tmp_path / "benchmark.png", "a title")
+    assert (tmp_path / "benchmark.png").read_bytes().startswith(b"\x89PNG")
+    assert [p.name for p in tmp_path.iterdir()] == ["benchmark.png"]  # no temporary file left behind
+
+
 def test_rewrite_replaces_only_the_marked_block():
-    readme = f"# Title\nabove\n{report.BEGIN}\nold table\n{report.END}\nbelow\n"
-    new = report.rewrite(readme, "new table")
+    page = f"# Title\nabove\n{report.BEGIN}\nold table\n{report.END}\nbelow\n"
+    new = report.rewrite(page, "new table")
     assert new == f"# Title\nabove\n{report.BEGIN}\nnew table\n{report.END}\nbelow\n"
     assert report.generated_block(new) == "new table"
     with pytest.raises(ValueError, match="no"):
@@ -97,17 +106,44 @@ def test_rewrite_replaces_only_the_marked_block():
 def test_rewrite_with_a_tag_leaves_the_other_blocks_alone():
     begin, end = report.markers("_h200")
     assert begin != report.BEGIN and "output/benchmark_h200.json" in begin
-    readme = f"{report.BEGIN}\ncpu\n{report.END}\n{begin}\ngpu\n{end}\n"
-    new = report.rewrite(readme, "new gpu", "_h200")
+    page = f"{report.BEGIN}\ncpu\n{report.END}\n{begin}\ngpu\n{end}\n"
+    new = report.rewrite(page, "new gpu", "_h200")
     assert report.generated_block(new) == "cpu" and report.generated_block(new, "_h200") == "new gpu"
 
 
 @pytest.mark.parametrize("tag", ["", "_h200", "_h200_fast"])
-def test_the_readme_tables_agree_with_output_benchmark_json(tag):
+def test_the_docs_tables_agree_with_output_benchmark_json(tag):
     data = json.loads((ROOT / "output" / f"benchmark{tag}.json").read_text())
     if data.get("schema") != 2:
-        pytest.skip(f"output/benchmark{tag}.json predates the generated tables; run bench/benchmark.py --readme")
-    assert report.generated_block((ROOT / "README.md").read_text(), tag) == report.tables(data)
+        pytest.skip(f"output/benchmark{tag}.json predates the generated tables; run bench/benchmark.py --docs")
+    assert report.generated_block(BENCHMARKS.read_text(), tag) == report.tables(data)
+
+
+def test_report_rewrites_docs_benchmarks_md_by_default():
+    assert report.DOCS == BENCHMARKS and report.BEGIN in BENCHMARKS.read_text()
+
+
+def test_the_readme_quotes_the_cpu_benchmark_of_output_benchmark_json():
+    """The README's short MNIST table and speed-up are those of output/benchmark.json (bench/report.py
+    rewrites docs/benchmarks.md; these lines of the README are kept by hand)."""
+    data = json.loads((ROOT / "output" / "benchmark.json").read_text())
+    readme = README.read_text()
+    for model, s in data["summary"].items():
+        row = (f"| {model} | {s['params']:,} | {s['precision']} | {s['epochs']} | {report.rule(s['target_rule'])} "
+               f"| {s['passed']}/{s['seeds']} | {s['median_wall_seconds']:.1f} s |")
+        assert row in readme, row
+    ratio = data["ratios"]["reference_time_over_fast_time"]["value"]
+    assert f"`fast` is **{ratio:.2f}×** quicker than `reference`" in readme
+
+
+def test_the_docs_and_readme_quote_the_predict_corpus_of_output():
+    """The picture corpus's score (run bench/digit_corpus.py to renew)."""
+    main = json.loads((ROOT / "output" / "predict_corpus.json").read_text())["summary"]
+    again = json.loads((ROOT / "output" / "predict_corpus_seed1.json").read_text())["summary"]
+    text = " ".join(BENCHMARKS.read_text().split())  # the figures, wherever the lines break
+    assert f"**{main['correct']}/{main['pictures']} correct**" in text
+    assert f"(`--seed 1`, `output/predict_corpus_seed1.json`): {again['correct']}/{again['pictures']}" in text
+    assert f"{main['correct']}/{main['pictures']} right on a corpus" in README.read_text()
 
 
 def test_benchmark_runs_end_to_end_and_refuses_a_busy_machine(dataset, tmp_path, monkeypatch):
@@ -159,9 +195,9 @@ def test_threads_default_only_has_no_idle_loss_to_judge():
 
 
 @pytest.mark.parametrize("name", ["threads.json", "threads_default.json"])
-def test_the_readme_states_the_threads_figures_of_output(name):
-    """The busy-machine slowdowns the README quotes are the ones in output/ (run bench/threads.py to renew)."""
+def test_the_docs_state_the_threads_figures_of_output(name):
+    """The busy-machine slowdowns docs/benchmarks.md quotes are the ones in output/ (run bench/threads.py to renew)."""
     row = json.loads((ROOT / "output" / name).read_text())["summary"]["rows"]["mnist default"]
-    readme = (ROOT / "README.md").read_text()
+    text = BENCHMARKS.read_text()
     for key in ("slowdown_1_busy", "slowdown_2_busy", "slowdown_1_busy_mid_run", "slowdown_2_busy_mid_run"):
-        assert f"{row[key]:.2f}×" in readme, (name, key, row[key])
+        assert f"{row[key]:.2f}×" in text, (name, key, row[key])
