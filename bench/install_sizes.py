@@ -8,7 +8,6 @@ copying torch. `--cpu-torch` names the CPU build to install where PyTorch's own 
 reached (default: that index, through --extra-index-url).
 """
 
-import json
 import platform
 import subprocess
 import sys

@@ -116,3 +116,18 @@ def test_every_anchor_of_a_link_is_a_heading():
             linked = (page.parent / file).resolve() if file else page
             if anchor and linked.suffix == ".md" and linked.exists():
                 assert anchor in anchors(linked), f"{page.relative_to(ROOT)} links to {target}"
+
+
+def test_install_sizes_in_the_docs_are_the_measured_ones():
+    """docs/install.md quotes output/install_sizes.json (python bench/install_sizes.py renews it)."""
+    root = Path(__file__).parents[2]
+    cases = {c["name"]: c for c in json.loads((root / "output" / "install_sizes.json").read_text())["cases"]}
+    text = (root / "docs" / "install.md").read_text()
+    for name, row in (("spreadsheet side", "`pip install .` (spreadsheet side)"),
+                      ("with [mnist], CPU torch", "`pip install '.[mnist]'`, CPU build of torch"),
+                      ("with [mnist], PyPI's torch", "`pip install '.[mnist]'`, PyPI's CUDA build of torch"),
+                      ("with [mnist,test], PyPI's torch", "`pip install '.[mnist,test]'`, PyPI's CUDA build")):
+        case = cases[name]
+        assert f"| {row} | {len(case['packages'])} | {case['mb']:,} MB |" in text, name
+    spreadsheet = cases["spreadsheet side"]["packages"]
+    assert not [p for p in spreadsheet if p.split("==")[0] in ("torch", "torchvision", "tqdm")]
