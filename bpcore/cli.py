@@ -16,6 +16,9 @@ from bpcore import __version__
 from bpcore.errors import InputError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
+# click 8.2+ answers a bare group (no command) with this UsageError, whose message is the whole help text:
+# shown as click shows it (help on stderr, exit 2), not as one `Error: …` line. Older clicks print help, exit 0.
+NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
