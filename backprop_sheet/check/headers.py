@@ -15,8 +15,10 @@ PARAMETERS = ("i1", "i2", "t1", "t2", "b1", "b2")
 # Patterns on the compact form of a text: lower case, without spaces, underscores, brackets, "*" and
 # "·". First match wins, so the more specific patterns come first.
 _PATTERNS = [
-    (r"(?:[∂δd](?:e|etotal|etot|err|error|loss)?/?[∂δd]|grad|gradient|∇|g|dw_?)w([1-8])", "dE_dw{}"),
-    (r"(?:de|∂e|δe)(?:total|tot)?(?:by|wrt)?w([1-8])", "dE_dw{}"),
+    # ∂E_total/∂w1, δE_tot/δw1, dE/dw1, E∂w1, Etotaldw1, ∂E∂W1, dw1, grad w1: a differential of w1,
+    # with or without the error it is of
+    (r"(?:[∂δd]?(?:e|err|error|loss)(?:total|tot|sum)?/?[∂δd]|[∂δd]|grad|gradient|∇|g)w([1-8])", "dE_dw{}"),
+    (r"(?:de|∂e|δe)(?:total|tot)?(?:by|wrt)[∂δd]?w([1-8])", "dE_dw{}"),
     (r"w([1-8])", "w{}"),
     (r"(?:a|out|σ|sigma|sigmoid|sig|act|activated)h([12])", "a_h{}"),
     (r"(?:net|z|in)?h([12])", "h{}"),

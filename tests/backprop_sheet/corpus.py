@@ -60,6 +60,9 @@ HEADERS_D = (HEADERS_A | {"E_total": "E_tot (loss)", "a_h1": "a_h_1", "a_h2": "a
              | {f"dE_dw{n}": f"grad w{n}" for n in range(1, 9)} | {"E1": "E1 = ½(t1 − a_o1)²"})
 HEADERS_E = HEADERS_A | {"E_total": "Etotal"} | {f"dE_dw{n}": f"dE_total/dw{n}" for n in range(1, 9)}
 HEADERS_F = HEADERS_A | {"E_total": "E total"} | {f"dE_dw{n}": f"∂E/∂w{n}" for n in range(1, 9)}
+# Gradient headers as real submissions spell them, each column its own way, and a "Step" counter in front
+HEADERS_G = HEADERS_A | {"iteration": "Step"} | dict(zip(
+    (f"dE_dw{n}" for n in range(1, 9)), ("E∂w1", "dw2", "∂E∂W3", "Etotaldw4", "δE_tot/δw5", "E∂w6", "dw7", "∂E∂W8")))
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,8 @@ def _write_table(ws, spec: Spec, rate: float, row0: int, col0: int, refs: dict[s
         col = col0 + k
         if q is None:
             continue
-        header = {"notes": "notes", "iteration": "iteration", "i1": "i1", "i2": "i2",
-                  "t1": "t1 (target of out_o1)", "t2": "t2"}.get(q) or spec.headers[q]
+        header = spec.headers.get(q) or {"notes": "notes", "iteration": "iteration", "i1": "i1", "i2": "i2",
+                                         "t1": "t1 (target of out_o1)", "t2": "t2"}[q]
         ws.cell(row0, col, header)
         columns[q] = get_column_letter(col)
     templates = TEMPLATES | spec.templates
@@ -287,6 +290,9 @@ SPECS = [
          templates=SEQUENTIAL),
     Spec("mistake_update_sign", (("w2", "update_sign", "'lr 0.5'!C7"),), headers=HEADERS_E,
          templates={"w2": "{prev.w2}+{eta}*{prev.dE_dw2}"}),
+    Spec("mistake_gradient_with_real_headers", (("dE_dw2", "sigmoid_slope_missing", "'lr 0.5'!W6"),),
+         headers=HEADERS_G, order=("iteration", *ORDER), templates={"dE_dw2": _hidden(1, 2, "w5", "w7", "{a_h1}")}),
+    Spec("right_real_headers", headers=HEADERS_G, order=("iteration", *ORDER), rates=(0.2,)),
     Spec("mistake_update_wrong_gradient", (("w6", "update_wrong_gradient", "'lr 0.5'!G7"),),
          templates={"w6": "{prev.w6}-{eta}*{prev.dE_dw8}"}),
     Spec("mistake_learning_rate_label", (("w1", "wrong_learning_rate", "'lr 0.5'!B7"),), update_rate=0.1),

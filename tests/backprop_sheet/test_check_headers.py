@@ -12,6 +12,8 @@ SPELLINGS = {
     "a_o2": ["a_o2", "out_o2", "σ(o2)"],
     "dE_dw1": ["∂E_total/∂w1", "∂E/∂w1", "δE_total/δw1", "dE/dw1", "dE_total/dw1", "grad w1", "∂(E_total)/∂w1"],
     "dE_dw5": ["∂E_total/∂W5", "dE_dw5"],
+    # spellings from real submissions that were once missed
+    "dE_dw2": ["E∂w2", "dw2", "∂E∂W2", "Etotaldw2", "δE_tot/δw2", "dEtotal/dw2", "dE by dw2", "∂E_total/∂w2 "],
     "w1": ["w1", "W1"],
     "t1": ["t1 ( output of out_o1)", "t1"],
     "iteration": ["Sno.", "iteration", "Epoch"],
