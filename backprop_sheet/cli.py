@@ -114,7 +114,7 @@ def verify(path, engine):
 @click.option("--soffice", help="LibreOffice's soffice program, where it is not on PATH "
               "[default: $BACKPROP_SOFFICE, else PATH, else LibreOffice's usual install folder].")
 def check(files, config_path, json_path, csv_path, annotate_dir, recalculate_mode, soffice):
-    """Grade students' workbooks FILE... (.xlsx, .xlsm, .ods) in whatever layout they chose.
+    """Grade students' workbooks FILE... (.xlsx, .xlsm, .ods, .xls, .csv) in whatever layout they chose.
 
     Exit status: 0 when every table of every file is right, 1 when any is not (or a file is
     unreadable), 2 on bad usage.

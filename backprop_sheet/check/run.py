@@ -11,12 +11,13 @@ from pathlib import Path
 from backprop_sheet.check import report
 from backprop_sheet.check.grade import FileResult, grade_sheets
 from backprop_sheet.check.sheets import Sheet, cell_name, read_sheets
-from backprop_sheet.check.values import saved_values
+from backprop_sheet.check.values import CSV_VALUES, XLS_VALUES, Saved, csv_values, saved_values, xls_values
 from backprop_sheet.config import InputError, SheetConfig, load_config
 from backprop_sheet.output import check_target
 from backprop_sheet.recalc import RecalcError, recalculate, recalculate_gnumeric, soffice_path
 
-SUFFIXES = (".xlsx", ".xlsm", ".ods")
+SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls", ".csv")
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # how every Excel 97-2003 .xls file begins
 BATCHES = 2  # LibreOffice runs at once: it uses one core, and the files need not wait for each other
 RECALCULATE = ("auto", "always", "never")  # --recalculate: where the values come from
 STALE_TOLERANCE = 1e-9  # relative: a saved value this close to the recalculated one is not stale
@@ -54,8 +55,16 @@ def _unreadable(path: Path) -> str | None:
         return "no such file"
     if path.suffix.lower() not in SUFFIXES:
         return f"not a spreadsheet ({', '.join(SUFFIXES)})"
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return None
+    if suffix == ".xls":
+        with open(path, "rb") as file:
+            if file.read(8) != _OLE2:
+                return "not an .xls workbook (an Excel 97-2003 file begins otherwise)"
+        return None
     if not zipfile.is_zipfile(path):  # before LibreOffice, which would read a CSV or text as a sheet
-        return f"not an {path.suffix.lower()} workbook (its content is not a zip package)"
+        return f"not an {suffix} workbook (its content is not a zip package)"
     return None
 
 
@@ -96,7 +105,8 @@ def _recalculate_gnumeric(paths: list[Path], tmp: Path) -> list[Path | None]:
         link = tmp / "gnumeric-in" / f"{k:05d}{path.suffix.lower()}"
         link.symlink_to(path.resolve())
         try:
-            results += recalculate_gnumeric([link], tmp / "gnumeric-out")
+            (out,) = recalculate_gnumeric([link], tmp / "gnumeric-out")
+            results.append(out.rename(out.with_suffix(".xlsx")))  # an .xlsx whatever it was, for openpyxl
         except RecalcError:
             results.append(None)
     return results
@@ -164,11 +174,15 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
     saved = {}
     for result, path in readable:
         try:
-            saved[result.path] = saved_values(path)
+            if path.suffix.lower() == ".csv":  # values only, whatever the mode: no engine can add formulas
+                saved[result.path] = Saved(csv_values(path), CSV_VALUES)
+            else:
+                saved[result.path] = saved_values(path)
         except (ValueError, OSError) as error:
             result.error = str(error)
     readable = [(r, p) for r, p in readable if r.error is None]
-    to_compute = [(r, p) for r, p in readable if recalculate_mode == "always" or saved[r.path].sheets is None]
+    to_compute = [(r, p) for r, p in readable if p.suffix.lower() != ".csv" and
+                  (recalculate_mode == "always" or saved[r.path].sheets is None)]
     engine = _engine(soffice) if to_compute and recalculate_mode != "never" else None
     if recalculate_mode == "always" and to_compute and engine is None:
         raise InputError("--recalculate always needs LibreOffice (soffice, or $BACKPROP_SOFFICE) or Gnumeric "
@@ -199,6 +213,12 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
                     result.stale = _stale(found.sheets, sheets)
             elif found.sheets is not None:
                 recalculated, sheets, result.values_from = None, found.sheets, found.source
+            elif path.suffix.lower() == ".xls":  # no engine: its values, without its formulas
+                try:
+                    recalculated, sheets, result.values_from = None, xls_values(path), XLS_VALUES
+                except ValueError as error:
+                    result.error = str(error)
+                    continue
             else:
                 result.error_kind = "needs recalculation"
                 result.error = (f"{found.source}; --recalculate never reads only saved values" if
@@ -211,10 +231,10 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
                 result.error = f"could not read it: {error}"
                 continue
             result.tables = graded.tables
-            if annotate is not None:
+            source = path if path.suffix.lower() in (".xlsx", ".xlsm") else recalculated
+            if annotate is not None and source is not None:  # a .csv, or an .xls read without an engine: no copy
                 from backprop_sheet.check.annotate import annotate as write_copy  # openpyxl: only when asked
                 annotate.mkdir(exist_ok=True)
-                source = path if path.suffix.lower() in (".xlsx", ".xlsm") else recalculated
                 write_copy(result, source, annotate / _annotated_name(path, taken))
     return results
 

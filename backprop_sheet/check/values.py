@@ -7,6 +7,7 @@ the application's name: openpyxl calls itself "Microsoft Excel Compatible" but s
 values, and a Google Sheets export has no docProps/app.xml at all.
 """
 
+import csv
 import re
 import zipfile
 from dataclasses import dataclass
@@ -53,3 +54,61 @@ def saved_values(path: Path) -> Saved:
         return Saved(None, f"{unvalued:,} formula cells were saved without their values "
                            f"(first on sheet {first.title!r})" + (f" by {app}" if app else ""))
     return Saved(sheets, f"values as saved by {app}" if app else "values as saved in the file")
+
+
+TYPED_ONLY = "every cell graded as typed"
+XLS_VALUES = ("values read from the .xls without a spreadsheet engine: its formulas cannot be seen, so "
+              + TYPED_ONLY)
+CSV_VALUES = f"values from a .csv, which holds no formulas, so {TYPED_ONLY}"
+
+
+def _number(value):
+    return float(f"{value:.15g}") if isinstance(value, float) else value  # as a spreadsheet keeps a typed number
+
+
+def xls_values(path: Path) -> list[Sheet]:
+    """Every sheet of an Excel 97-2003 .xls, values only (xlrd sees no formulas); ValueError if unreadable."""
+    import xlrd  # only for .xls files
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+    except xlrd.XLRDError as error:
+        raise ValueError(f"not a readable .xls workbook ({error})") from None
+    sheets = []
+    for ws in book.sheets():
+        sheet = Sheet(ws.name)
+        for r in range(ws.nrows):
+            for c, cell in enumerate(ws.row(r)):
+                if cell.ctype in (xlrd.XL_CELL_NUMBER, xlrd.XL_CELL_TEXT):
+                    sheet.values[(r + 1, c + 1)] = _number(cell.value) if cell.ctype == xlrd.XL_CELL_TEXT \
+                        else _number(float(cell.value))
+                elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                    sheet.values[(r + 1, c + 1)] = bool(cell.value)
+                elif cell.ctype == xlrd.XL_CELL_ERROR:
+                    sheet.values[(r + 1, c + 1)] = xlrd.error_text_from_code.get(cell.value, "#ERROR")
+        sheets.append(sheet)
+    return sheets
+
+
+def csv_values(path: Path) -> list[Sheet]:
+    """A .csv as one sheet of values: numbers where a field reads as one, text elsewhere."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", "replace")  # what Excel on Windows writes
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    sheet = Sheet(path.stem)
+    for r, row in enumerate(csv.reader(text.splitlines(), dialect), start=1):
+        for c, field in enumerate(row, start=1):
+            field = field.strip()
+            if not field:
+                continue
+            try:
+                sheet.values[(r, c)] = _number(float(field))
+            except ValueError:
+                sheet.values[(r, c)] = field
+    return [sheet]

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import zipfile
 
 import pytest
@@ -129,3 +130,53 @@ def gnumeric_program():
             pytest.fail("CI=true but Gnumeric's ssconvert is not on PATH")
         pytest.skip("Gnumeric (ssconvert) is not installed")
     return path
+
+
+@pytest.fixture
+def mistake_as_xls_and_csv(tmp_path, soffice):
+    """A workbook with the source document's h1 typo, saved by LibreOffice as .xls and as .csv (its lr 0.5 sheet)."""
+    path = tmp_path / "typo.xlsx"
+    generate(SMALL, path)
+    wb = load_workbook(path)
+    cell = wb["lr 0.5"][f"{L.letter('h1', SMALL.spec)}{L.data_row(2)}"]
+    cell.value = cell.value.replace("*i_2", "+i_2")
+    wb.save(path)
+    # the .csv holds the lr 0.5 sheet (the filter's 12th token is the sheet's number), in UTF-8 (76)
+    csv_filter = f"csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false," \
+                 f"{wb.sheetnames.index('lr 0.5') + 1}"
+    out = {}
+    for suffix, target in (("xls", "xls"), ("csv", csv_filter)):
+        subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                        "--convert-to", target, "--outdir", str(tmp_path / suffix), str(path)],
+                       check=True, capture_output=True, timeout=300)
+        (out[suffix],) = (tmp_path / suffix).glob(f"typo*.{suffix}")  # the .csv is named after its sheet too
+    return out, f"'lr 0.5'!{cell.coordinate}"
+
+
+def test_xls_is_graded_through_an_engine_or_from_its_values(runner, mistake_as_xls_and_csv, monkeypatch,
+                                                            path_without_engines):
+    files, cell = mistake_as_xls_and_csv
+    with_engine = runner.invoke(main, ["check", str(files["xls"])])
+    assert "recalculated by LibreOffice" in with_engine.output
+    assert f"✗ {cell} h1: h1_w2_plus_i2" in with_engine.output, with_engine.output
+    monkeypatch.setenv("PATH", path_without_engines)
+    monkeypatch.delenv("BACKPROP_SOFFICE", raising=False)
+    without = runner.invoke(main, ["check", str(files["xls"])])
+    assert "values read from the .xls without a spreadsheet engine" in without.output
+    assert f"✗ {cell} h1: h1_w2_plus_i2" in without.output, without.output
+
+
+def test_csv_is_graded_as_typed_values(runner, mistake_as_xls_and_csv):
+    files, cell = mistake_as_xls_and_csv
+    result = runner.invoke(main, ["check", str(files["csv"])])
+    assert result.exit_code == 1
+    assert "values from a .csv, which holds no formulas" in result.output
+    sheet = files["csv"].stem
+    assert f"✗ '{sheet}'!{cell.split('!')[1]} h1: h1_w2_plus_i2" in result.output, result.output
+
+
+def test_a_file_that_is_not_an_xls_is_named(runner, tmp_path):
+    fake = tmp_path / "fake.xls"
+    fake.write_text("i1,i2\n")
+    result = runner.invoke(main, ["check", str(fake)])
+    assert result.exit_code == 1 and "unreadable: not an .xls workbook" in result.output
