@@ -7,6 +7,8 @@ reproduces the student's numbers names the mistake. None does: `unknown`, with e
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from backprop_sheet.check.local import FORMULAS, Values, _delta_out
 from backprop_sheet.network import sigmoid
 
@@ -24,6 +26,9 @@ MISTAKES = {
     "update_wrong_gradient": "a weight updated with another weight's gradient",
     "wrong_learning_rate": "the updates use another learning rate than the sheet's",
     "pasted_values": "later rows are numbers pasted over the formulas of the first rows",
+    "wrong_output_weight": "a hidden-layer gradient takes another output weight than the one from its neuron",
+    "product_for_difference": "(a_o − t) written a_o*t: a product where the difference belongs",
+    "operator_precedence": "parentheses left out, so a product or quotient takes fewer terms than it should",
     "unknown": "a mistake of no known kind: compare the expected and the got values",
 }
 
@@ -58,7 +63,16 @@ def _hidden_variants(n: int) -> list[Variant]:
 
     name = f"∂E_total/∂w{n}"
     n_a, n_b = int(w_a[1]), int(w_b[1])
-    return [
+    swapped = [Variant("wrong_output_weight", f"{name} uses {x} and {y} where {w_a} and {w_b} belong", ins,
+                       lambda v, x=x, y=y: grad(v, wa=v[x], wb=v[y]))
+               for x in ("w5", "w6", "w7", "w8") for y in ("w5", "w6", "w7", "w8") if (x, y) != (w_a, w_b)]
+    return swapped + [
+        Variant("product_for_difference", f"{name} uses a_o·t where (a_o − t) belongs", ins,
+                lambda v: grad(v, d1=v["a_o1"] * v["t1"] * v["a_o1"] * (1 - v["a_o1"]),
+                               d2=v["a_o2"] * v["t2"] * v["a_o2"] * (1 - v["a_o2"]))),
+        Variant("operator_precedence", f"{name} = δ_o1·{w_a} + δ_o2·{w_b}·σ′(h{h})·{i}: the parentheses around "
+                "the sum are missing, so only its last term is multiplied by σ′(h) and the input", ins,
+                lambda v: _delta_out(1)(v) * v[w_a] + _delta_out(2)(v) * v[w_b] * _slope(f"a_h{h}")(v) * v[i]),
         Variant("wrong_hidden_activation", f"{name} uses a_h{other}·(1 − a_h{other}) where a_h{h}·(1 − a_h{h}) "
                 "belongs", ins, lambda v: grad(v, slope=_slope(f"a_h{other}")(v))),
         Variant("loss_without_half", f"{name} is twice the right value (E written without the ½)",
@@ -85,6 +99,11 @@ def _output_variants(n: int) -> list[Variant]:
                 lambda v: 2 * _delta_out(o)(v) * v[f"a_h{h}"]),
         Variant("sigmoid_slope_missing", f"{name} uses a_o{o} where a_o{o}·(1 − a_o{o}) belongs", ins,
                 lambda v: (v[f"a_o{o}"] - v[f"t{o}"]) * v[f"a_o{o}"] * v[f"a_h{h}"]),
+        Variant("product_for_difference", f"{name} uses a_o{o}·t{o} where (a_o{o} − t{o}) belongs", ins,
+                lambda v: v[f"a_o{o}"] * v[f"t{o}"] * v[f"a_o{o}"] * (1 - v[f"a_o{o}"]) * v[f"a_h{h}"]),
+        Variant("operator_precedence", f"{name} = a_o{o} − t{o}·a_o{o}·(1 − a_o{o})·a_h{h}: the parentheses "
+                f"around a_o{o} − t{o} are missing", ins,
+                lambda v: v[f"a_o{o}"] - v[f"t{o}"] * v[f"a_o{o}"] * (1 - v[f"a_o{o}"]) * v[f"a_h{h}"]),
     ]
 
 
@@ -113,6 +132,12 @@ def _sigmoid_sign(q: str) -> Variant:
                    lambda v: sigmoid(-v[z]))
 
 
+def _sigmoid_precedence(q: str) -> Variant:
+    z = q[2:]
+    return Variant("operator_precedence", f"{q} = 1/1+EXP(-{z}): the parentheses around 1+EXP(-{z}) are "
+                   "missing", (z,), lambda v: 1 + np.exp(-v[z]))
+
+
 VARIANTS: dict[str, list[Variant]] = {
     "h1": [Variant("h1_w2_plus_i2", "h1 = w1*i1 + w2 + i2: the second term must be w2*i2",
                    ("w1", "i1", "w2", "i2", "b1"), lambda v: v["w1"] * v["i1"] + v["w2"] + v["i2"] + v["b1"]),
@@ -122,7 +147,7 @@ VARIANTS: dict[str, list[Variant]] = {
            _bias_missing("h2")],
     "o1": [_bias_missing("o1")],
     "o2": [_bias_missing("o2")],
-    **{q: [_sigmoid_sign(q)] for q in ("a_h1", "a_h2", "a_o1", "a_o2")},
+    **{q: [_sigmoid_sign(q), _sigmoid_precedence(q)] for q in ("a_h1", "a_h2", "a_o1", "a_o2")},
     "E1": [Variant("loss_without_half", "E1 = (t1 − a_o1)²: the loss has a factor ½", ("t1", "a_o1"),
                    lambda v: (v["t1"] - v["a_o1"]) ** 2)],
     "E2": [Variant("loss_without_half", "E2 = (t2 − a_o2)²: the loss has a factor ½", ("t2", "a_o2"),
