@@ -26,11 +26,17 @@ MISTAKES = {
     "update_wrong_gradient": "a weight updated with another weight's gradient",
     "wrong_learning_rate": "the updates use another learning rate than the sheet's",
     "pasted_values": "later rows are numbers pasted over the formulas of the first rows",
+    "unanchored_reference": "η referred to without $: filled down, later rows take other cells as the rate",
     "wrong_output_weight": "a hidden-layer gradient takes another output weight than the one from its neuron",
     "product_for_difference": "(a_o − t) written a_o*t: a product where the difference belongs",
     "operator_precedence": "parentheses left out, so a product or quotient takes fewer terms than it should",
     "unknown": "a mistake of no known kind: compare the expected and the got values",
 }
+
+
+# The cells below η's, row by row: the rate an update takes when its reference to η slides down with it
+# (the update of iteration k + 1, row k of the table counting from 0, then reads η's row + k − 1).
+DRIFT = "eta_drift"
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,10 @@ def _output_variants(n: int) -> list[Variant]:
 def _weight_variants(n: int) -> list[Variant]:
     w, g = f"prev.w{n}", f"prev.dE_dw{n}"
     variants = [Variant("update_sign", f"w{n} = w{n} + η·∂E/∂w{n}: the update must subtract", (w, g, "eta"),
-                        lambda v: v[w] + v["eta"] * v[g])]
+                        lambda v: v[w] + v["eta"] * v[g]),
+                Variant("unanchored_reference", f"w{n}'s update refers to η's cell without $ (like B1 where $B$1 belongs), so "
+                        "filled down it takes the cells below η as the rate", (w, g, DRIFT),
+                        lambda v: v[w] - v[DRIFT] * v[g])]
     for m in range(1, 9):
         if m != n:
             variants.append(Variant("update_wrong_gradient", f"w{n} is updated with ∂E_total/∂w{m} "

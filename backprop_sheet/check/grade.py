@@ -112,7 +112,7 @@ def _rate(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
     found, declared = [], None
     lab = nearest_label("eta", table, labels, tables)
     if lab:
-        declared = Found(lab.value, lab.source)
+        declared = Found(lab.value, lab.source, (lab.sheet, *lab.value_cell))
         found.append(declared)
     if "eta" in table.columns and isinstance(v := sheet.get(table.first_row, table.columns["eta"]), float):
         column = Found(v, f"column 'η', cell {table.cell('eta', 0)}")
@@ -177,6 +177,7 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
             params[k] = cols[k][0]
     params["eta"] = np.full(n, updates_rate if updates_rate is not None else eta)
     values = local.resolve(student, params, reference)
+    values[diagnose.DRIFT] = _drift(used, sheet, n)
     deltas = local.RowValues({q: cols[q][3] for q in CHECKED if q in cols})
     for w in network.WEIGHTS:  # the initial weights are exact, however few their digits
         if w in deltas:
@@ -241,6 +242,17 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
                                     _row_of(first.cell)))
     causes.sort(key=lambda c: (c.row, CHECKED.index(c.quantity)))
     return TableResult(table, used, rates_found, parameters, columns, causes, notes)
+
+
+def _drift(used: Found | None, sheet: Sheet, n: int) -> np.ndarray:
+    """The cells below a labelled η on the table's sheet, as an update whose reference slides reads them."""
+    drift = np.full(n, np.nan)
+    if used is not None and used.at is not None and used.at[0] == sheet.title:
+        _, row, col = used.at
+        for k in range(1, n):
+            value = sheet.get(row + k - 1, col)
+            drift[k] = value if isinstance(value, float) else 0.0 if value in (None, "") else np.nan
+    return drift
 
 
 def _row_of(cell: str) -> int:

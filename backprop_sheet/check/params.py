@@ -20,6 +20,7 @@ from backprop_sheet.config import SheetConfig
 class Found:
     value: float
     source: str  # "cell 'lr 0.5'!B1 (labelled 'η')", "weight updates", "sheet name 'lr 0.5'", "default"
+    at: tuple[str, int, int] | None = None  # (sheet, row, col) of the cell it was read from, if one
 
 
 @dataclass(frozen=True)

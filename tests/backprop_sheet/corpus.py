@@ -125,6 +125,9 @@ def _write_table(ws, spec: Spec, rate: float, row0: int, col0: int, refs: dict[s
             key = m[2]
             if key == "eta":
                 return eta
+            if key == "eta_drift":  # η without $, filled down: the first update's row refers to η's own cell
+                column, row = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", refs["eta"]).groups()
+                return f"{column}{int(row) + r - row0 - 2}"  # table row k = r - row0 - 1 reads η row + k - 1
             if key in columns and key in TEMPLATES or key in columns and spec.params == "columns":
                 return f"{columns[key]}{r - 1 if m[1] else r}"
             if key in TEMPLATES:  # a quantity without a column of its own: its formula, inline
@@ -304,6 +307,9 @@ SPECS = [
                               "*{a_h2}*(1-{a_h2})*{i1}"}),
     Spec("mistake_precedence_sigmoid", (("a_h1", "operator_precedence", "'lr 0.5'!L6"),), headers=HEADERS_C,
          templates={"a_h1": "1/1+EXP(-{h1})"}),
+    Spec("mistake_unanchored_rate", tuple((f"w{n}", "unanchored_reference", f"'lr 0.5'!{c}8")
+                                          for n, c in zip(range(1, 9), "BCDEFGHI")), params="beside",
+         templates={f"w{n}": f"{{prev.w{n}}}-{{eta_drift}}*{{prev.dE_dw{n}}}" for n in range(1, 9)}),
     Spec("mistake_update_wrong_gradient", (("w6", "update_wrong_gradient", "'lr 0.5'!G7"),),
          templates={"w6": "{prev.w6}-{eta}*{prev.dE_dw8}"}),
     Spec("mistake_learning_rate_label", (("w1", "wrong_learning_rate", "'lr 0.5'!B7"),), update_rate=0.1),

@@ -50,7 +50,7 @@ def test_corpus_is_large_and_varied():
     assert planted >= {"h1_w2_plus_i2", "wrong_hidden_activation", "loss_without_half", "sigmoid_slope_missing",
                        "sequential_update", "update_sign", "update_wrong_gradient", "wrong_learning_rate",
                        "pasted_values", "unknown", "wrong_output_weight", "product_for_difference",
-                       "operator_precedence"}
+                       "operator_precedence", "unanchored_reference"}
 
 
 @pytest.mark.parametrize("spec", corpus.SPECS, ids=lambda s: s.name)
