@@ -12,9 +12,11 @@ import click
 import torch
 from click.core import ParameterSource
 
+from bpcore.cli import fail, group
+from bpcore.files import check_writable_folder, folder_kept_only_if_used
+
 from . import data as mnist_data
 from .config import ConfigError, recipe
-from .files import check_writable_folder, folder_kept_only_if_used
 from .models import MODELS, build, count_parameters
 from .summary import format_table
 from .threads import set_threads
@@ -34,7 +36,9 @@ from .train import (
 
 DATA_OPTIONS = [
     click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
-                 help=f"Folder holding the verified IDX files [default: ${mnist_data.CACHE_ENV} or ./data]."),
+                 help=f"Folder holding the verified IDX files [default: ${mnist_data.CACHE_ENV}, else "
+                      f"$XDG_CACHE_HOME/{mnist_data.DEFAULT_CACHE.as_posix()}, else "
+                      f"~/.cache/{mnist_data.DEFAULT_CACHE.as_posix()}]."),
     click.option("--data-dir", type=click.Path(exists=True, file_okay=False), default=None,
                  help=f"Folder of your own IDX files (raw or .gz), tried first [default: ${mnist_data.DATA_DIR_ENV}]."),
 ]
@@ -61,32 +65,13 @@ def load_data(cache_dir, data_dir) -> mnist_data.MNIST:
         fail(str(e))
 
 
-def fail(message: str) -> None:
-    """A clear one-line error with exit status 2, as for any bad input."""
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
+def on_terminal() -> bool:
+    """Whether stderr is a terminal: only there does a progress bar redraw itself in place. In a log file,
+    a pipe or CI each redraw would be kept, and an epoch's bar become one line of thousands of characters."""
+    return sys.stderr.isatty()
 
 
-class Commands(click.Group):
-    """click's group, with usage errors on one line (`Error: ...`, exit 2) rather than a usage block."""
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.UsageError as e:
-            hint = f"; see '{e.ctx.command_path} --help'" if e.ctx is not None else ""
-            fail(f"{e.format_message().rstrip('.')}{hint}")
-        except click.ClickException as e:
-            fail(e.format_message())
-        except click.Abort:
-            click.echo("Aborted.", err=True)
-            sys.exit(130)
-        sys.exit(code if isinstance(code, int) else 0)
-
-
-@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@group("mnist")
 def main():
     """Train small CNNs on MNIST with checked accuracy targets."""
 
@@ -103,8 +88,8 @@ def fetch(cache_dir, data_dir):
 
 
 @main.command()
-@click.option("--model", "model_name", type=click.Choice(list(MODELS)), default="seed", show_default=True,
-              help="Which model's layer table to print.")
+@click.option("--model", "model_name", type=click.Choice(list(MODELS)), default="fast", show_default=True,
+              help="Which model's layer table to print (the default is train's).")
 def summary(model_name):
     """Print a model's layer table with output shapes and parameter counts."""
     click.echo(format_table(build(model_name)))
@@ -136,7 +121,7 @@ def fresh_folder(base: Path) -> Path:
 
 
 @main.command(name="train")
-@click.option("--model", "model_name", type=click.Choice(list(MODELS)), default="seed", show_default=True,
+@click.option("--model", "model_name", type=click.Choice(list(MODELS)), default="fast", show_default=True,
               help="Model to train; its recipe gives every default below.")
 @click.option("--epochs", type=int, help="Epoch budget [default: the recipe's].")
 @click.option("--batch-size", type=int, help="Images per step [default: the recipe's].")
@@ -157,7 +142,7 @@ def fresh_folder(base: Path) -> Path:
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--overwrite", is_flag=True, help="Replace the run in --out (its files are deleted first).")
 @click.option("--dry-run", is_flag=True, help="One epoch on 1,024 images, evaluated on 1,000: a smoke test.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress bar (there is one only when stderr is a terminal).")
 @data_options
 def train_command(model_name, epochs, batch_size, lr, seed, device, target, param_budget, val_split, subset, threads,
                   out, resume, overwrite, dry_run, quiet, cache_dir, data_dir):
@@ -207,15 +192,18 @@ def run_training(c, out: Path, resume, overwrite, dry_run, quiet, threads, cache
         fail(f"cannot write to output folder {out}: {e.strerror or e}")
     if result.stopped:
         fail(result.stopped)
+    totals = (f"best {max(result.accuracies):.2f}%, last {result.accuracies[-1]:.2f}%; "
+              f"parameters {result.params:,} (budget {c.param_budget:,}: {'ok' if result.within_budget else 'OVER'}); "
+              f"{sum(e['seconds'] for e in result.epochs):.1f} s")
+    if dry_run:  # a smoke test: one epoch on a few images says nothing about the target
+        click.echo(f"Dry run: no target checked ({plural(c.epochs, 'epoch')} on {c.subset:,} images, evaluated on "
+                   f"{result.epochs[-1]['total']:,}); {totals}")
+        sys.exit(0)
     reached = result.first_reached
     rule = {0: "any epoch", 1: "the last epoch"}.get(c.target_epochs, f"each of the last {c.target_epochs} epochs")
     click.echo(f"Target {c.target:.2f}% ({rule}): {'MET' if result.target_met else 'NOT met'}; "
-               f"first reached at epoch {reached if reached else '-'}; "
-               f"best {max(result.accuracies):.2f}%, last {result.accuracies[-1]:.2f}%; "
-               f"parameters {result.params:,} (budget {c.param_budget:,}: "
-               f"{'ok' if result.within_budget else 'OVER'}); "
-               f"{sum(e['seconds'] for e in result.epochs):.1f} s")
-    sys.exit(0 if result.passed or dry_run else 1)
+               f"first reached at epoch {reached if reached else '-'}; {totals}")
+    sys.exit(0 if result.passed else 1)
 
 
 def train_in(out: Path, c, resume, overwrite, dry_run, quiet, threads, cache_dir, data_dir):
@@ -242,7 +230,7 @@ def train_in(out: Path, c, resume, overwrite, dry_run, quiet, threads, cache_dir
 
         try:
             result = train(c, out, dataset, resume=resume, overwrite=overwrite, test_subset=1000 if dry_run else 0,
-                           progress=not quiet, on_epoch_end=report, governor=governor)
+                           progress=not quiet and on_terminal(), on_epoch_end=report, governor=governor)
         except TrainingError as e:
             fail(str(e))
         except KeyboardInterrupt:
@@ -278,24 +266,25 @@ def evaluate_command(checkpoint, cache_dir, data_dir):
 
 @main.command()
 @click.argument("checkpoint", type=click.Path(dir_okay=False))
-@click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("images", nargs=-1, required=True, type=click.Path())  # each checked on its own, below
 def predict(checkpoint, images):
     """Classify PNG or JPEG digit images: the two likeliest digits with their probabilities.
 
-    Exit status 0 when every image held a digit, 1 when some held none (blank or uniform), 2 when a file
-    could not be read.
+    One line per image, in the order given; a file that cannot be read gets an `Error:` line and the others
+    are still classified. Exit status 0 when every image held a digit, 1 when some held none (blank or
+    uniform), 2 when some file could not be read.
     """
     from .images import ImageError, NoDigit, load_digit
 
     model, _ = load_model(checkpoint)
     model.eval()
     set_threads()
-    frames, lines, missing = {}, {}, 0
+    frames, lines, unreadable, missing = {}, {}, 0, 0
     for path in images:
         try:
             frames[path] = load_digit(path)
         except ImageError as e:
-            fail(str(e))
+            lines[path], unreadable = f"{path}: Error: {e.reason}", unreadable + 1
         except NoDigit as e:
             lines[path], missing = f"{path}: no digit found: {e}", missing + 1
     if frames:
@@ -307,7 +296,7 @@ def predict(checkpoint, images):
             lines[path] = f"{path}: {d1} (p={p1:.3f}); next {d2} (p={p2:.3f})"
     for path in images:
         click.echo(lines[path])
-    sys.exit(1 if missing else 0)
+    sys.exit(2 if unreadable else 1 if missing else 0)
 
 
 if __name__ == "__main__":

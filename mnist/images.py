@@ -36,7 +36,11 @@ NEIGHBOUR_SHARE = 0.1  # a blob of at least this share of the largest one's area
 
 
 class ImageError(Exception):
-    """The file is not a readable PNG or JPEG image, or is too large."""
+    """The file is not a readable PNG or JPEG image, or is too large: `reason` says which, `path` names it."""
+
+    def __init__(self, path: str | Path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
 
 
 class NoDigit(Exception):
@@ -54,10 +58,10 @@ def read_gray(path: str | Path) -> np.ndarray:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we apply our own, lower limit
             with Image.open(path) as im:
                 if im.format not in ("PNG", "JPEG"):
-                    raise ImageError(f"{path}: is {im.format}, not a PNG or JPEG image")
+                    raise ImageError(path, f"is {im.format}, not a PNG or JPEG image")
                 w, h = im.size
                 if w * h > MAX_PIXELS:
-                    raise ImageError(f"{path}: {w:,}x{h:,} pixels is too large (over {MAX_PIXELS // 10**6} "
+                    raise ImageError(path, f"{w:,}x{h:,} pixels is too large (over {MAX_PIXELS // 10**6} "
                                      "megapixels); scale it down")
                 if im.format == "JPEG":
                     im.draft("L", (WORK_SIDE, WORK_SIDE))  # decode at a reduced size: fast for large photos
@@ -66,11 +70,15 @@ def read_gray(path: str | Path) -> np.ndarray:
     except ImageError:
         raise
     except Image.DecompressionBombError:
-        raise ImageError(f"{path}: too large (over {MAX_PIXELS // 10**6} megapixels); scale it down") from None
+        raise ImageError(path, f"too large (over {MAX_PIXELS // 10**6} megapixels); scale it down") from None
     except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
+        raise ImageError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ImageError(path, "is a folder, not an image") from None
+    except PermissionError:
+        raise ImageError(path, "cannot be read (permission denied)") from None
     except Exception as e:  # noqa: BLE001 -- whatever a damaged file makes PIL raise: one clear message
-        raise ImageError(f"{path}: not a readable PNG or JPEG image ({type(e).__name__})") from None
+        raise ImageError(path, f"not a readable PNG or JPEG image ({type(e).__name__})") from None
     if max(gray.shape) > WORK_SIDE:
         scale = WORK_SIDE / max(gray.shape)
         size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))

@@ -13,10 +13,11 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
+from bpcore.files import atomic_write, write_json
+
 from . import data as mnist_data
 from .augment import augment
 from .config import TrainConfig
-from .files import atomic_write, write_json
 from .memory import keep_freed_memory
 from .models import Net, build, count_parameters
 from .plot import plot_curves
@@ -243,7 +244,8 @@ def save_checkpoint(path: Path, model: Net, optimizer: torch.optim.Optimizer, c:
              "data_rng": gen.get_state(), "torch_rng": torch.get_rng_state()}
     if ema is not None:
         state["trained"], state["ema"] = model.state_dict(), ema.state_dict()
-    atomic_write(path, lambda tmp: torch.save(state, tmp))
+    with atomic_write(path) as file:
+        torch.save(state, file)
 
 
 def load_checkpoint(path: str | Path) -> dict:

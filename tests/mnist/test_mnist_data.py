@@ -97,3 +97,36 @@ def test_parse_idx_rejects_a_truncated_file(tmp_path, dataset):
     path.write_bytes((mnist_data.cache_dir() / path.name).read_bytes()[:5000])
     with pytest.raises(mnist_data.DataError, match="truncated"):
         mnist_data.parse_idx(path)
+
+
+def test_the_default_cache_is_per_user(monkeypatch, tmp_path):
+    monkeypatch.delenv(mnist_data.CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert mnist_data.cache_dir() == tmp_path / "home" / ".cache" / "backprop-sheet" / "mnist"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # invalid by the XDG spec: ignored
+    assert mnist_data.cache_dir() == tmp_path / "home" / ".cache" / "backprop-sheet" / "mnist"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert mnist_data.cache_dir() == tmp_path / "xdg" / "backprop-sheet" / "mnist"
+    monkeypatch.setenv(mnist_data.CACHE_ENV, str(tmp_path / "mine"))
+    assert mnist_data.cache_dir() == tmp_path / "mine"
+    assert mnist_data.cache_dir(tmp_path / "given") == tmp_path / "given"  # --cache-dir wins over all
+
+
+def test_fetch_fills_the_default_cache_and_cache_dir_overrides_it(runner, user_folder, tmp_path, monkeypatch):
+    from mnist.cli import main
+
+    only_folder_source(monkeypatch)
+    monkeypatch.delenv(mnist_data.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    done = runner.invoke(main, ["fetch", "--data-dir", str(user_folder)])
+    assert done.exit_code == 0, done.output
+    cache = tmp_path / "xdg" / "backprop-sheet" / "mnist"
+    assert f"MNIST verified in {cache}:" in done.output
+    assert sorted(p.name for p in cache.iterdir()) == sorted(mnist_data.SHA256)
+    assert not (tmp_path / "data").exists()  # no ./data any more
+    other = runner.invoke(main, ["fetch", "--data-dir", str(user_folder), "--cache-dir", str(tmp_path / "c")])
+    assert other.exit_code == 0 and f"MNIST verified in {tmp_path / 'c'}:" in other.output
+    helped = "".join(runner.invoke(main, ["fetch", "--help"]).output.split())  # click wraps at spaces and hyphens
+    assert "[default:$MNIST_CACHE,else$XDG_CACHE_HOME/backprop-sheet/mnist,else~/.cache/backprop-sheet/mnist]" in helped

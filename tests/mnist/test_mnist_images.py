@@ -126,7 +126,7 @@ def test_oversized_images_are_refused_cleanly(runner, checkpoint, tmp_path, side
     path.write_bytes(png_claiming(side, side))
     result = runner.invoke(main, ["predict", str(checkpoint), str(path)])  # any warning would fail the test
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
-    assert result.output.startswith("Error: ") and "too large" in result.output
+    assert result.output.startswith(f"{path}: Error: ") and "too large" in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1
 
 
