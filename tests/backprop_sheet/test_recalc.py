@@ -180,6 +180,7 @@ def test_gnumeric_matches_the_reference(gnumeric, name):
     assert report.cells == expected_cells(CONFIGS[name])
 
 
+@pytest.mark.slow  # its fixture writes the 30 workbooks the engines recalculate: 6 s
 @pytest.mark.parametrize("name", CONFIGS)
 def test_cached_values_are_the_reference(originals, name):
     """Read without any recalculation (openpyxl's data_only), as a viewer that never recalculates does."""

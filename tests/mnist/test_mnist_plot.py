@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bpcore.plotting import DPI
@@ -38,6 +39,7 @@ def test_plot_curves_writes_a_png_of_the_figure_size(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]  # no temporary file left
 
 
+@pytest.mark.slow  # a fresh process that imports the trainer and torch
 def test_no_pyplot_is_imported_by_mnist(tmp_path):
     code = ("import sys, mnist.cli, mnist.train, mnist.plot\n"
             f"mnist.plot.plot_curves({EPOCHS!r}, {str(tmp_path / 'c.png')!r}, 't', 99.4)\n"

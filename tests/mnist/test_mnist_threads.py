@@ -24,11 +24,13 @@ def environment_after_importing_the_cli(**env) -> dict:
     return dict(zip(["GOMP_SPINCOUNT", "OMP_WAIT_POLICY"], out))
 
 
+@pytest.mark.slow  # a fresh process that imports torch
 def test_the_spin_count_is_set_before_torch_loads():
     assert environment_after_importing_the_cli() == {"GOMP_SPINCOUNT": threads.OPENMP_ENV["GOMP_SPINCOUNT"],
                                                      "OMP_WAIT_POLICY": "None"}
 
 
+@pytest.mark.slow  # fresh processes that import torch
 def test_a_users_own_wait_policy_wins():
     assert environment_after_importing_the_cli(OMP_WAIT_POLICY="ACTIVE") == {"GOMP_SPINCOUNT": "None",
                                                                               "OMP_WAIT_POLICY": "ACTIVE"}
