@@ -4,7 +4,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls", ".csv")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # how every Excel 97-2003 .xls file begins
 BATCHES = 2  # LibreOffice runs at once: it uses one core, and the files need not wait for each other
 RECALCULATE = ("auto", "always", "never")  # --recalculate: where the values come from
+PER_WORKER = 8  # files a worker process must have to pay for its start (about 0.1 s on Linux)
 STALE_TOLERANCE = 1e-9  # relative: a saved value this close to the recalculated one is not stale
 
 
@@ -152,6 +153,42 @@ def _annotated_name(path: Path, taken: set[str]) -> str:
     return name
 
 
+@dataclass
+class _Read:
+    """A file's saved values, read (and, where they are usable, graded) in a worker process."""
+    source: str | None = None  # "values as saved by …", or why they cannot be used
+    sheets: list[Sheet] | None = None  # the saved sheets, kept only to compare with a recalculation
+    tables: list | None = None  # the tables graded from the saved values
+    error: str | None = None
+
+
+def _read_saved(path: Path, config: SheetConfig, config_source: str, grade: bool) -> _Read:
+    try:
+        saved = Saved(csv_values(path), CSV_VALUES) if path.suffix.lower() == ".csv" else saved_values(path)
+    except (ValueError, OSError) as error:
+        return _Read(error=str(error))
+    if saved.sheets is None or not grade:
+        return _Read(saved.source, saved.sheets)
+    try:
+        return _Read(saved.source, tables=grade_sheets(str(path), saved.sheets, config, config_source).tables)
+    except (ValueError, OSError) as error:
+        return _Read(saved.source, error=f"could not read it: {error}")
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _read_all(paths: list[Path], config: SheetConfig, config_source: str, grade: list[bool]) -> list[_Read]:
+    """Read (and grade) every file's saved values, on every core when there are enough files to share."""
+    jobs = list(zip(paths, [config] * len(paths), [config_source] * len(paths), grade))
+    workers = min(_cores(), len(jobs) // PER_WORKER)
+    if workers < 2:
+        return [_read_saved(*job) for job in jobs]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_read_saved, *zip(*jobs), chunksize=4))
+
+
 def check(files: list[str], config: SheetConfig | None = None, config_source: str = "the assignment's default",
           annotate: Path | None = None, recalculate_mode: str = "auto", soffice: str | None = None
           ) -> list[FileResult]:
@@ -171,19 +208,18 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
         result.error = _unreadable(path)
         if result.error is None:
             readable.append((result, path))
-    saved = {}
-    for result, path in readable:
-        try:
-            if path.suffix.lower() == ".csv":  # values only, whatever the mode: no engine can add formulas
-                saved[result.path] = Saved(csv_values(path), CSV_VALUES)
-            else:
-                saved[result.path] = saved_values(path)
-        except (ValueError, OSError) as error:
-            result.error = str(error)
-    readable = [(r, p) for r, p in readable if r.error is None]
-    to_compute = [(r, p) for r, p in readable if p.suffix.lower() != ".csv" and
-                  (recalculate_mode == "always" or saved[r.path].sheets is None)]
-    engine = _engine(soffice) if to_compute and recalculate_mode != "never" else None
+    # A .csv holds values only, whatever the mode: no engine can add its formulas.
+    grade_saved = [recalculate_mode != "always" or p.suffix.lower() == ".csv" for _, p in readable]
+    reads = dict(zip((r.path for r, _ in readable),
+                     _read_all([p for _, p in readable], config, config_source, grade_saved)))
+    for result, _ in readable:
+        read = reads[result.path]
+        result.error = read.error
+        if read.tables is not None:
+            result.tables, result.values_from = read.tables, read.source
+    pending = [(r, p) for r, p in readable if r.error is None and reads[r.path].tables is None]
+    to_compute = [] if recalculate_mode == "never" else pending
+    engine = _engine(soffice) if to_compute else None
     if recalculate_mode == "always" and to_compute and engine is None:
         raise InputError("--recalculate always needs LibreOffice (soffice, or $BACKPROP_SOFFICE) or Gnumeric "
                          "(ssconvert) to recalculate")
@@ -195,9 +231,8 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
             out = (_recalculate_all(paths_in, Path(tmp), program) if name == "LibreOffice"
                    else _recalculate_gnumeric(paths_in, Path(tmp)))
             computed = {r.path: o for (r, _), o in zip(to_compute, out)}
-        taken: set[str] = set()
-        for result, path in readable:
-            found = saved[result.path]
+        for result, path in pending:
+            found = reads[result.path]
             if result.path in computed:
                 recalculated = computed[result.path]
                 if recalculated is None:
@@ -211,8 +246,6 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
                 result.values_from = f"recalculated by {engine[0]}"
                 if found.sheets is not None:
                     result.stale = _stale(found.sheets, sheets)
-            elif found.sheets is not None:
-                recalculated, sheets, result.values_from = None, found.sheets, found.source
             elif path.suffix.lower() == ".xls":  # no engine: its values, without its formulas
                 try:
                     recalculated, sheets, result.values_from = None, xls_values(path), XLS_VALUES
@@ -226,17 +259,28 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
                                 f"install LibreOffice, or open and save it in a spreadsheet ({found.source})")
                 continue
             try:
-                graded = grade_sheets(str(path), sheets, config, config_source)
+                result.tables = grade_sheets(str(path), sheets, config, config_source).tables
             except (ValueError, OSError) as error:
                 result.error = f"could not read it: {error}"
                 continue
-            result.tables = graded.tables
-            source = path if path.suffix.lower() in (".xlsx", ".xlsm") else recalculated
-            if annotate is not None and source is not None:  # a .csv, or an .xls read without an engine: no copy
-                from backprop_sheet.check.annotate import annotate as write_copy  # openpyxl: only when asked
-                annotate.mkdir(exist_ok=True)
-                write_copy(result, source, annotate / _annotated_name(path, taken))
+            computed[result.path] = recalculated
+        if annotate is not None:
+            _annotate_all(results, computed, annotate)
     return results
+
+
+def _annotate_all(results: list[FileResult], computed: dict[str, Path | None], folder: Path) -> None:
+    """The feedback copies, in the order of the files (a .csv, or an .xls read without an engine, gets none)."""
+    from backprop_sheet.check.annotate import annotate as write_copy  # openpyxl: only when asked
+    taken: set[str] = set()
+    for result in results:
+        path = Path(result.path)
+        if result.error is not None or not result.tables:
+            continue
+        source = path if path.suffix.lower() in (".xlsx", ".xlsm") else computed.get(result.path)
+        if source is not None:
+            folder.mkdir(exist_ok=True)
+            write_copy(result, source, folder / _annotated_name(path, taken))
 
 
 def run(files: list[str], config_path: str | None = None, json_path: str | None = None,

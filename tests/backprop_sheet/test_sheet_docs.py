@@ -132,3 +132,14 @@ def test_install_sizes_in_the_docs_are_the_measured_ones():
         assert f"| {row} | {len(case['packages'])} | {case['mb']:,} MB |" in text, name
     spreadsheet = cases["spreadsheet side"]["packages"]
     assert not [p for p in spreadsheet if p.split("==")[0] in ("torch", "torchvision", "tqdm")]
+
+
+def test_saved_check_speed_figures_are_those_of_output():
+    """docs/benchmarks.md quotes output/check_saved_bench.json (python bench/check_saved.py renews it)."""
+    data = json.loads((ROOT / "output" / "check_saved_bench.json").read_text())
+    text = BENCHMARKS.read_text()
+    for mode in ("auto", "always"):
+        runs = ", ".join(f"{x:.1f}" for x in data["all_s"][mode])
+        assert f"| **{data['median_s'][mode]:.1f} s** | {runs} s | ≤ {data['targets_s'][mode]:g} s |" in text, mode
+        assert data["met"][mode]
+    assert data["files"] == 100 and data["values_from"]["always"] == ["recalculated by LibreOffice"]
