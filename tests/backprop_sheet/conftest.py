@@ -21,15 +21,26 @@ def default_book(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="session")
-def soffice():
-    """LibreOffice is the oracle for the formulas: skip without it locally, but never in CI."""
-    path = shutil.which("soffice")
+def engine(program: str, name: str) -> str:
+    """The path of a spreadsheet engine: skip without it locally, but never in CI."""
+    path = shutil.which(program)
     if path is None:
         if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but LibreOffice's soffice is not on PATH")
-        pytest.skip("LibreOffice (soffice) is not installed")
+            pytest.fail(f"CI=true but {name}'s {program} is not on PATH")
+        pytest.skip(f"{name} ({program}) is not installed")
     return path
+
+
+@pytest.fixture(scope="session")
+def soffice():
+    """LibreOffice is the oracle for the formulas."""
+    return engine("soffice", "LibreOffice")
+
+
+@pytest.fixture(scope="session")
+def gnumeric_program():
+    """Gnumeric's ssconvert, the second engine."""
+    return engine("ssconvert", "Gnumeric")
 
 
 

@@ -1,7 +1,6 @@
 """Where `check` gets its values: as saved (no engine needed), recalculated, or not at all, per file."""
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -121,15 +120,6 @@ def gnumeric_only(tmp_path, path_without_engines, gnumeric_program):
     (folder / "ssconvert").symlink_to(gnumeric_program)
     return str(folder)
 
-
-@pytest.fixture
-def gnumeric_program():
-    path = shutil.which("ssconvert")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but Gnumeric's ssconvert is not on PATH")
-        pytest.skip("Gnumeric (ssconvert) is not installed")
-    return path
 
 
 @pytest.fixture

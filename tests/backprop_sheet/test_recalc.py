@@ -5,9 +5,7 @@ All workbooks go through one LibreOffice run: starting it costs seconds, convert
 Gnumeric's ssconvert starts fast and takes one file per run.
 """
 
-import os
 import re
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -153,12 +151,8 @@ def batch(soffice, originals, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def gnumeric(originals, tmp_path_factory):
+def gnumeric(originals, tmp_path_factory, gnumeric_program):
     """{name: (original, recalculated)}: the generated workbooks and the η edit, recalculated by Gnumeric."""
-    if shutil.which("ssconvert") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but Gnumeric's ssconvert is not on PATH")
-        pytest.skip("Gnumeric (ssconvert) is not installed")
     out = tmp_path_factory.mktemp("gnumeric")
     paths = [originals / f"{name}.xlsx" for name in [*CONFIGS, "eta_edited"]]
     return {p.stem: (p, r) for p, r in zip(paths, recalculate_gnumeric(paths, out))}
