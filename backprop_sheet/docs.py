@@ -1,4 +1,4 @@
-"""The README's tables, made from the layout and the reference so that they cannot drift."""
+"""The docs' tables (docs/workbook.md), made from the layout and the reference so that they cannot drift."""
 
 from backprop_sheet import layout as L
 from backprop_sheet.config import SheetConfig

@@ -3,7 +3,7 @@
 `columns(spec)` is that table for a network of `spec.Network`. Formula templates name quantities in
 braces: `{w1}` is this row's w1 cell, `{prev.w1}` the previous row's, `{i1}` a parameter (one of the
 workbook's defined names) and `{eta}` the sheet's learning rate.
-The writer, the charts, the verifier, the derivation sheet and the README table all read from here.
+The writer, the charts, the verifier, the derivation sheet and the docs' column table all read from here.
 """
 
 import re

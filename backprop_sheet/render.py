@@ -74,10 +74,10 @@ def render(workbook: Path, titles: list[str], outdir: Path, dpi: int = 80, pages
     return written
 
 
-# The README's pictures: `python -m backprop_sheet.render` redraws them from output/backprop.xlsx.
+# The docs' pictures: `python -m backprop_sheet.render` redraws them from output/backprop.xlsx.
 # sheet: (file, dpi, the part of the first page shown as fractions of its width and height). A rate
 # sheet prints its 28 columns one page wide, so its picture is the top left of that page, enlarged.
-README_RENDERS = {"Summary": ("backprop_summary.png", 90, (0, 0, 1, 1)),
+DOC_RENDERS = {"Summary": ("backprop_summary.png", 90, (0, 0, 1, 1)),
                   "lr 0.5": ("backprop_rate_sheet.png", 220, (0.03, 0.04, 0.5, 0.36)),
                   "Derivation": ("backprop_derivation.png", 90, (0, 0, 1, 1))}
 
@@ -86,7 +86,7 @@ def main(workbook: Path = Path("output/backprop.xlsx"), outdir: Path = Path("out
     from PIL import Image
     written = []
     with tempfile.TemporaryDirectory(prefix="backprop-pngs-") as tmp:
-        for title, (name, dpi, box) in README_RENDERS.items():
+        for title, (name, dpi, box) in DOC_RENDERS.items():
             (png,) = render(workbook, [title], Path(tmp), dpi=dpi)
             with Image.open(png) as page:
                 w, h = page.size

@@ -87,7 +87,7 @@ def fast(dropout: float = 0.0) -> Net:
     so the rest runs on 12x12 or smaller."""
     return Net(
         # The empty border costs every conv and the first pool: cropping it made a run 17 % quicker in an
-        # idle A/B, at the same validation accuracy (README, "How the recipes were chosen").
+        # idle A/B, at the same validation accuracy (docs/benchmarks.md, "How the recipes were chosen").
         Crop(1),                                     # (1, 26, 26)
         # Pool straight after the first conv, before BN and ReLU: the elementwise layers then
         # run on a quarter of the pixels (the airbench ordering).

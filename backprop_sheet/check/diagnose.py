@@ -12,7 +12,7 @@ import numpy as np
 from backprop_sheet.check.local import FORMULAS, Values, _delta_out
 from backprop_sheet.network import sigmoid
 
-# id → what it means, for reports and the README
+# id → what it means, for reports and docs/check.md
 MISTAKES = {
     "h1_w2_plus_i2": "h1 written w1*i1 + w2 + i2 (the source document's typo): the second term is w2*i2",
     "h2_w4_plus_i2": "h2 written w3*i1 + w4 + i2: the second term is w4*i2",

@@ -37,7 +37,7 @@ def _update(n: int) -> tuple[tuple[str, ...], Callable]:
     return (f"prev.w{n}", f"prev.dE_dw{n}", "eta"), lambda v: v[f"prev.w{n}"] - v["eta"] * v[f"prev.dE_dw{n}"]
 
 
-# quantity → (its inputs, its formula): the equations of the README, one row at a time
+# quantity → (its inputs, its formula): the equations of docs/workbook.md, one row at a time
 FORMULAS: dict[str, tuple[tuple[str, ...], Callable[[Values], np.ndarray]]] = {
     **{f"w{n}": _update(n) for n in range(1, 9)},
     "h1": (("w1", "i1", "w2", "i2", "b1"), lambda v: v["w1"] * v["i1"] + v["w2"] * v["i2"] + v["b1"]),
