@@ -122,8 +122,8 @@ def _engine(soffice: str | None) -> tuple[str, str] | None:
     return ("Gnumeric", path) if path else None
 
 
-def _stale(saved: list[Sheet], fresh: list[Sheet], limit: int = 20) -> list[str]:
-    """Formula cells whose saved value is not what the engine computes now (the first `limit` of them)."""
+def _stale(saved: list[Sheet], fresh: list[Sheet]) -> list[str]:
+    """Every formula cell whose saved value is not what the engine computes now."""
     now = {s.title: s for s in fresh}
     cells = []
     for sheet in saved:
@@ -138,8 +138,6 @@ def _stale(saved: list[Sheet], fresh: list[Sheet], limit: int = 20) -> list[str]
                 same = was == value or (was in (None, "") and value in (None, ""))
             if not same:
                 cells.append(cell_name(sheet.title, *key))
-                if len(cells) == limit:
-                    return cells
     return cells
 
 
