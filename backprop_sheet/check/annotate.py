@@ -85,7 +85,7 @@ def _feedback_sheet(ws, result: FileResult) -> None:
     for table in result.tables:
         row += 1
         rate = f"η = {table.learning_rate.value:g} ({table.learning_rate.source})" if table.learning_rate else "η not found"
-        _wide_row(ws, row, f"table {table.table.where}: {table.table.rows} iterations, "
+        _wide_row(ws, row, f"table {table.table.where}: {table.table.rows} iteration{'s' * (table.table.rows != 1)}, "
                            f"{'right' if table.ok else 'mistakes'}; {rate}", _BOLD)
         for note in table.notes:
             row += 1

@@ -7,6 +7,7 @@ import numpy as np
 from backprop_sheet import network
 from backprop_sheet.check import diagnose, local
 from backprop_sheet.check.headers import CHECKED, PARAMETERS
+from backprop_sheet.check.onepass import find_one_pass
 from backprop_sheet.check.params import (
     AGREE,
     Found,
@@ -287,12 +288,14 @@ def _diagnose(q, k, table, values, deltas, got, raw, expected, bad, got_delta) -
 
 
 def grade_sheets(path: str, sheets: list[Sheet], config: SheetConfig, config_source: str) -> FileResult:
-    tables = [t for sheet in sheets for t in find_tables(sheet)]
+    found = [(t, sheet) for sheet in sheets for t in find_tables(sheet)]  # (table, the sheet of its rows)
+    if not found:  # no iteration table anywhere: one pass typed as labelled values, on some sheet?
+        found = [pair for sheet in sheets for pair in find_one_pass(sheet)]
+    tables = [t for t, _ in found]
     labels = find_labels(sheets, tables)
-    by_title = {s.title: s for s in sheets}
     result = FileResult(path)
-    for table in tables:
-        result.tables.append(grade_table(table, by_title[table.sheet], labels, tables, config, config_source))
+    for table, sheet in found:
+        result.tables.append(grade_table(table, sheet, labels, tables, config, config_source))
     return result
 
 

@@ -49,7 +49,8 @@ def canonical(text) -> str | None:
     # "t1 ( output of out_o1)", then its first word ("w1 new", "E_total loss").
     stripped = _NOTE.sub("", text).strip()
     first = stripped.split()[0] if stripped.split() else ""
-    for candidate in dict.fromkeys((text, stripped, first)):
+    named = text.split("=", 1)[0] if "=" in text[1:] else ""  # "h1=w1*i1+w2*i2": the name before its equation
+    for candidate in dict.fromkeys(c for c in (text, stripped, first, named) if c):
         key = compact(candidate)
         for pattern, name in _COMPILED:
             match = pattern.fullmatch(key)

@@ -17,7 +17,7 @@ def _num(value) -> str:
 def _table_text(t: TableResult) -> list[str]:
     table = t.table
     verdict = "right" if t.ok else f"{len(t.root_causes)} root cause" + ("s" if len(t.root_causes) != 1 else "")
-    lines = [f"  table {table.where}: {table.rows} iterations, {verdict}"]
+    lines = [f"  table {table.where}: {table.rows} iteration{'s' * (table.rows != 1)}, {verdict}"]
     if t.learning_rate:
         others = [f"{f.value:.6g} from {f.source}" for f in t.rates_found if f.source != t.learning_rate.source]
         lines.append(f"    η = {t.learning_rate.value:g} from {t.learning_rate.source}"

@@ -17,6 +17,8 @@ class Table:
     last_row: int
     columns: dict[str, int]  # quantity → its 1-based column
     unmapped: list[str] = field(default_factory=list)  # "C3 'notes'": headers that name nothing we check
+    cells: dict[str, str] | None = None  # a one-pass table's real cells (its row is gathered from them)
+    span: str | None = None  # and the range they stand in
 
     @property
     def rows(self) -> int:
@@ -28,10 +30,14 @@ class Table:
 
     def cell(self, quantity: str, k: int) -> str:
         """The cell of iteration k + 1 (k counts from 0) of a mapped quantity."""
+        if self.cells is not None:
+            return self.cells[quantity]
         return cell_name(self.sheet, self.first_row + k, self.columns[quantity])
 
     @property
     def where(self) -> str:
+        if self.span is not None:
+            return self.span
         cols = self.columns.values()
         return (cell_name(self.sheet, self.header_row, min(cols))
                 + f":{column_letter(max(cols))}{self.last_row}")

@@ -17,6 +17,8 @@ SPELLINGS = {
     "w1": ["w1", "W1"],
     "t1": ["t1 ( output of out_o1)", "t1"],
     "iteration": ["Sno.", "iteration", "Epoch"],
+    "h1": ["h1", "h1=w1*i1+w2*i2", "h1 = w1·i1 + w2·i2 + b1", "net_h1"],
+    "a_o1": ["a_o1 = σ(o1)", "out_o1=1/(1+exp(-o1))"],
 }
 
 
