@@ -160,6 +160,16 @@ class _Read:
     error: str | None = None
 
 
+def _grade(path: Path, sheets: list[Sheet], config: SheetConfig, config_source: str) -> tuple[list | None, str | None]:
+    """(the graded tables, None), or (None, why not): one file's failure never stops the others."""
+    try:
+        return grade_sheets(str(path), sheets, config, config_source).tables, None
+    except (ValueError, OSError) as error:
+        return None, f"could not read it: {error}"
+    except Exception as error:  # noqa: BLE001 - a workbook no rule foresaw: report it with this file, grade the rest
+        return None, f"could not grade it ({type(error).__name__}: {error})"
+
+
 def _read_saved(path: Path, config: SheetConfig, config_source: str, grade: bool) -> _Read:
     try:
         saved = Saved(csv_values(path), CSV_VALUES) if path.suffix.lower() == ".csv" else saved_values(path)
@@ -167,10 +177,8 @@ def _read_saved(path: Path, config: SheetConfig, config_source: str, grade: bool
         return _Read(error=str(error))
     if saved.sheets is None or not grade:
         return _Read(saved.source, saved.sheets)
-    try:
-        return _Read(saved.source, tables=grade_sheets(str(path), saved.sheets, config, config_source).tables)
-    except (ValueError, OSError) as error:
-        return _Read(saved.source, error=f"could not read it: {error}")
+    tables, error = _grade(path, saved.sheets, config, config_source)
+    return _Read(saved.source, tables=tables, error=error)
 
 
 def _cores() -> int:
@@ -256,10 +264,9 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
                                 recalculate_mode == "never" else
                                 f"install LibreOffice, or open and save it in a spreadsheet ({found.source})")
                 continue
-            try:
-                result.tables = grade_sheets(str(path), sheets, config, config_source).tables
-            except (ValueError, OSError) as error:
-                result.error = f"could not read it: {error}"
+            result.tables, result.error = _grade(path, sheets, config, config_source)
+            if result.error is not None:
+                result.tables = []
                 continue
             computed[result.path] = recalculated
         if annotate is not None:

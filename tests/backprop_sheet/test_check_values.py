@@ -170,3 +170,21 @@ def test_a_file_that_is_not_an_xls_is_named(runner, tmp_path):
     fake.write_text("i1,i2\n")
     result = runner.invoke(main, ["check", str(fake)])
     assert result.exit_code == 1 and "unreadable: not an .xls workbook" in result.output
+
+
+def test_a_file_that_breaks_the_grader_does_not_stop_the_others(runner, saved, tmp_path, monkeypatch):
+    from backprop_sheet.check import run as check_run
+    other = tmp_path / "other.xlsx"
+    generate(SMALL, other)
+    real = check_run.grade_sheets
+
+    def grade(path, *args):
+        if path.endswith("saved.xlsx"):
+            raise IndexError("a layout nobody foresaw")
+        return real(path, *args)
+
+    monkeypatch.setattr(check_run, "grade_sheets", grade)
+    result = runner.invoke(main, ["check", str(saved), str(other)])
+    assert result.exit_code == 1
+    assert f"{saved}: unreadable: could not grade it (IndexError: a layout nobody foresaw)" in result.output
+    assert f"{other}: OK" in result.output
