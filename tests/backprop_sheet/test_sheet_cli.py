@@ -231,3 +231,24 @@ def test_default_output_is_a_file_in_the_current_folder(runner, tmp_path, monkey
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backprop.xlsx"]
     assert len(read_grids(tmp_path / "backprop.xlsx")["lr 0.1"]) >= 3
+
+
+def test_a_workbook_of_someone_elses_is_never_overwritten(runner, tmp_path, monkeypatch):
+    from openpyxl import Workbook
+    monkeypatch.chdir(tmp_path)
+    mine = Workbook()
+    mine.active["A1"] = "my own backprop"
+    mine.save(tmp_path / "backprop.xlsx")
+    before = (tmp_path / "backprop.xlsx").read_bytes()
+    result = runner.invoke(main, ["generate", "--iterations", "3"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        ("Error: 'backprop.xlsx' exists and is not a workbook backprop-sheet wrote: it is left as it is; "
+         "give --out another path")]
+    assert (tmp_path / "backprop.xlsx").read_bytes() == before
+    (tmp_path / "notes.xlsx").write_text("not even a workbook")
+    assert runner.invoke(main, ["generate", "--out", "notes.xlsx"]).exit_code == 2
+    # one of ours is replaced: generate twice, as a user who edits the flags does
+    assert runner.invoke(main, ["generate", "--out", "ours.xlsx", "--iterations", "3"]).exit_code == 0
+    again = runner.invoke(main, ["generate", "--out", "ours.xlsx", "--iterations", "4"])
+    assert again.exit_code == 0 and len(read_grids(tmp_path / "ours.xlsx")["lr 0.1"]) >= 4
