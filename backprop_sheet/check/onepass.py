@@ -17,9 +17,9 @@ _STEPS = {"column": (0, 1), "row": (1, 0)}  # where a label's value stands: to i
 
 def _name(text) -> str | None:
     """The quantity a label names: 'h1 = w1*i1 + w2*i2' → 'h1', 'a_h1:' → 'a_h1', 'η' → 'eta'."""
-    if not isinstance(text, str) or "=" in text[:1]:
+    if not isinstance(text, str) or text.startswith("="):
         return None
-    key = canonical(text.split("=", 1)[0])
+    key = canonical(text)
     return key if key in _KEYS else None
 
 

@@ -69,15 +69,18 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
+def _numbered_links(paths: list[Path], folder: Path) -> list[Path]:
+    """A numbered link to each file in `folder`: submissions often share a file name."""
+    folder.mkdir()
+    links = [folder / f"{k:05d}{path.suffix.lower()}" for k, path in enumerate(paths)]
+    for link, path in zip(links, paths):
+        link.symlink_to(path.resolve())
+    return links
+
+
 def _recalculate_all(paths: list[Path], tmp: Path, soffice: str) -> list[Path | None]:
     """Each file's recalculated .xlsx (None where LibreOffice produced none), in up to BATCHES runs."""
-    inputs = tmp / "in"
-    inputs.mkdir()
-    links = []
-    for k, path in enumerate(paths):  # numbered links: submissions often share a file name
-        link = inputs / f"{k:05d}{path.suffix.lower()}"
-        link.symlink_to(path.resolve())
-        links.append(link)
+    links = _numbered_links(paths, tmp / "in")
     batches = [links[b::BATCHES] for b in range(BATCHES) if links[b::BATCHES]]
 
     def run(b: int) -> None:
@@ -99,12 +102,9 @@ def _recalculate_all(paths: list[Path], tmp: Path, soffice: str) -> list[Path | 
 
 def _recalculate_gnumeric(paths: list[Path], tmp: Path) -> list[Path | None]:
     """Each file recalculated by Gnumeric (one run per file; it starts fast), None where it failed."""
-    (tmp / "gnumeric-in").mkdir()
     (tmp / "gnumeric-out").mkdir()
     results = []
-    for k, path in enumerate(paths):  # numbered links, as for LibreOffice
-        link = tmp / "gnumeric-in" / f"{k:05d}{path.suffix.lower()}"
-        link.symlink_to(path.resolve())
+    for link in _numbered_links(paths, tmp / "gnumeric-in"):
         try:
             (out,) = recalculate_gnumeric([link], tmp / "gnumeric-out")
             results.append(out.rename(out.with_suffix(".xlsx")))  # an .xlsx whatever it was, for openpyxl

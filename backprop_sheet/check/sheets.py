@@ -31,6 +31,15 @@ class Sheet:
         return self.values.get((row, col))
 
 
+def typed(value: float) -> float:
+    """A typed number as the spreadsheet keeps it: 15 significant digits.
+
+    Excel saves 0.199753 as 0.19975300000000001, which names another double than the 15 digits it keeps
+    and shows (as LibreOffice saves it); read back at 15 digits, it is the number the student typed.
+    """
+    return float(f"{value:.15g}")
+
+
 def column_index(letters: str) -> int:
     index = 0
     for ch in letters:
@@ -111,10 +120,7 @@ def _read_sheet(package: zipfile.ZipFile, title: str, part: str, strings: list[s
                 elif kind == "b":
                     values[key] = text == "1"
                 elif f is None:
-                    # A typed number: Excel saves it with 17 significant digits (0.19975300000000001), which
-                    # can name another double than the 15 digits it keeps and shows (0.199753, as
-                    # LibreOffice saves it). Read it as those 15 digits, the number the student typed.
-                    values[key] = float(f"{float(text):.15g}")
+                    values[key] = typed(float(text))
                 else:
                     values[key] = float(text)
             element.clear()

@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from backprop_sheet.check.sheets import Sheet, read_sheets
+from backprop_sheet.check.sheets import Sheet, read_sheets, typed
 
 SAVED_SUFFIXES = (".xlsx", ".xlsm")  # read directly; an .ods is read through LibreOffice's conversion
 _APPLICATION = re.compile(rb"<(?:\w+:)?Application>([^<]*)</(?:\w+:)?Application>")
@@ -62,10 +62,6 @@ XLS_VALUES = ("values read from the .xls without a spreadsheet engine: its formu
 CSV_VALUES = f"values from a .csv, which holds no formulas, so {TYPED_ONLY}"
 
 
-def _number(value):
-    return float(f"{value:.15g}") if isinstance(value, float) else value  # as a spreadsheet keeps a typed number
-
-
 def xls_values(path: Path) -> list[Sheet]:
     """Every sheet of an Excel 97-2003 .xls, values only (xlrd sees no formulas); ValueError if unreadable."""
     import xlrd  # only for .xls files
@@ -80,8 +76,8 @@ def xls_values(path: Path) -> list[Sheet]:
         for r in range(ws.nrows):
             for c, cell in enumerate(ws.row(r)):
                 if cell.ctype in (xlrd.XL_CELL_NUMBER, xlrd.XL_CELL_TEXT):
-                    sheet.values[(r + 1, c + 1)] = _number(cell.value) if cell.ctype == xlrd.XL_CELL_TEXT \
-                        else _number(float(cell.value))
+                    sheet.values[(r + 1, c + 1)] = cell.value if cell.ctype == xlrd.XL_CELL_TEXT \
+                        else typed(float(cell.value))
                 elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
                     sheet.values[(r + 1, c + 1)] = bool(cell.value)
                 elif cell.ctype == xlrd.XL_CELL_ERROR:
@@ -108,7 +104,7 @@ def csv_values(path: Path) -> list[Sheet]:
             if not field:
                 continue
             try:
-                sheet.values[(r, c)] = _number(float(field))
+                sheet.values[(r, c)] = typed(float(field))
             except ValueError:
                 sheet.values[(r, c)] = field
     return [sheet]
