@@ -1,27 +1,37 @@
 """Named mistakes: known wrong variants of each formula, each with a stable id.
 
-A column that fails the local check is compared with every variant of its formula; the variant that
-reproduces the student's numbers names the mistake. None does: `unknown`, with expected against got.
+The variants are made from the layout's own templates (`layout.columns(spec)`), by the edits students
+make: a term written as a sum, a bias left out, the wrong neuron, weight or row, a sign, a missing ½ or
+slope, parentheses left out. So every network the generator makes has its wrong variants, from the
+same table as its right formulas. A column that fails the local check is compared with every variant
+of its formula; the variant that reproduces the student's numbers names the mistake. None does:
+`unknown`, with expected against got.
 """
 
-from collections.abc import Callable
+import re
 from dataclasses import dataclass
+from functools import cache
 
-import numpy as np
-
-from backprop_sheet.check.local import FORMULAS, Values, _delta_out
-from backprop_sheet.network import sigmoid
+from backprop_sheet import layout
+from backprop_sheet.check.model import Formula, compiled, model
+from backprop_sheet.formula import FormulaError, parse
+from backprop_sheet.spec import Network
 
 # id → what it means, for reports and docs/check.md
 MISTAKES = {
-    "h1_w2_plus_i2": "h1 written w1*i1 + w2 + i2 (the source document's typo): the second term is w2*i2",
-    "h2_w4_plus_i2": "h2 written w3*i1 + w4 + i2: the second term is w4*i2",
-    "bias_missing": "the bias b1 or b2 is left out",
+    "<z>_<w>_plus_<x>": "a term w·x of z's weighted sum written w + x (h1_w2_plus_i2: h1 = w1*i1 + w2 + i2, the "
+                        "source document's typo)",
+    "bias_missing": "the bias is left out of a weighted sum",
+    "wrong_weight": "a weighted sum takes another weight than the one between its two neurons",
+    "wrong_input": "built from another input than the one that belongs",
+    "wrong_hidden_activation": "built from a hidden neuron (a_h2, h2) where another (a_h1, h1) belongs",
+    "wrong_output_neuron": "built from an output neuron (a_o2, o2) where another belongs",
+    "wrong_target": "built from another output's target",
     "sigmoid_sign": "σ(x) written 1/(1+exp(x)): the exponent is −x",
-    "wrong_hidden_activation": "built from a_h1 where a_h2 belongs, or the reverse",
     "loss_without_half": "E = (t − a)² without the ½, or gradients twice the right size",
     "sigmoid_slope_missing": "σ′ written as a instead of a·(1 − a)",
-    "sequential_update": "the hidden-layer gradients use the already-updated w5..w8",
+    "slope_missing": "the activation's slope ∂a/∂z left out of a gradient",
+    "sequential_update": "the hidden-layer gradients use the already-updated output weights",
     "update_sign": "the update adds the gradient: w + η·∂E/∂w instead of w − η·∂E/∂w",
     "update_wrong_gradient": "a weight updated with another weight's gradient",
     "wrong_learning_rate": "the updates use another learning rate than the sheet's",
@@ -30,6 +40,9 @@ MISTAKES = {
     "wrong_output_weight": "a hidden-layer gradient takes another output weight than the one from its neuron",
     "product_for_difference": "(a_o − t) written a_o*t: a product where the difference belongs",
     "operator_precedence": "parentheses left out, so a product or quotient takes fewer terms than it should",
+    "wrong_row": "a reference to the wrong row: this row's value where the row above's belongs, or the reverse",
+    "momentum_as_average": "the velocity written β·v + (1 − β)·∂E/∂w, an average, where PyTorch's β·v + ∂E/∂w "
+                           "belongs",
     "unknown": "a mistake of no known kind: compare the expected and the got values",
 }
 
@@ -38,130 +51,252 @@ MISTAKES = {
 # (the update of iteration k + 1, row k of the table counting from 0, then reads η's row + k − 1).
 DRIFT = "eta_drift"
 
+_FIELD = re.compile(r"\{(prev\.)?(\w+)\}")
+_MAX_SWAPS = 16  # weights per layer up to which every single wrong weight is tried (8-8-8 has 64)
+
 
 @dataclass(frozen=True)
 class Variant:
     id: str
     message: str  # what the student wrote
-    inputs: tuple[str, ...]
-    f: Callable[[Values], object]
+    formula: Formula
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.formula.inputs
+
+    @property
+    def f(self):
+        return self.formula.f
 
 
-def _slope(a: str) -> Callable:
-    return lambda v: v[a] * (1 - v[a])
+def show(text: str) -> str:
+    """A template as the report writes it: `{prev.w1}-{eta}*{prev.dE_dw1}` → `w1[k-1]-η·dE_dw1[k-1]`."""
+    def name(m: re.Match) -> str:
+        key = {"eta": "η", DRIFT: "the cell below η", "momentum": "β"}.get(m[2], m[2])
+        return key + ("[k-1]" if m[1] else "")
+    return _FIELD.sub(name, text).replace("*", "·")
 
 
-def _hidden_variants(n: int) -> list[Variant]:
-    h = 1 if n <= 2 else 2
-    other = 3 - h
-    i = f"i{2 - n % 2}"
-    w_a, w_b = ("w5", "w7") if h == 1 else ("w6", "w8")
-    ins = ("a_o1", "a_o2", "t1", "t2", "w5", "w6", "w7", "w8", "a_h1", "a_h2", i, "dE_dw5", "dE_dw6",
-           "dE_dw7", "dE_dw8", "eta")
-
-    def grad(v, d1=None, d2=None, wa=None, wb=None, slope=None):
-        d1 = _delta_out(1)(v) if d1 is None else d1
-        d2 = _delta_out(2)(v) if d2 is None else d2
-        wa = v[w_a] if wa is None else wa
-        wb = v[w_b] if wb is None else wb
-        slope = _slope(f"a_h{h}")(v) if slope is None else slope
-        return (d1 * wa + d2 * wb) * slope * v[i]
-
-    name = f"∂E_total/∂w{n}"
-    n_a, n_b = int(w_a[1]), int(w_b[1])
-    swapped = [Variant("wrong_output_weight", f"{name} uses {x} and {y} where {w_a} and {w_b} belong", ins,
-                       lambda v, x=x, y=y: grad(v, wa=v[x], wb=v[y]))
-               for x in ("w5", "w6", "w7", "w8") for y in ("w5", "w6", "w7", "w8") if (x, y) != (w_a, w_b)]
-    return swapped + [
-        Variant("product_for_difference", f"{name} uses a_o·t where (a_o − t) belongs", ins,
-                lambda v: grad(v, d1=v["a_o1"] * v["t1"] * v["a_o1"] * (1 - v["a_o1"]),
-                               d2=v["a_o2"] * v["t2"] * v["a_o2"] * (1 - v["a_o2"]))),
-        Variant("operator_precedence", f"{name} = δ_o1·{w_a} + δ_o2·{w_b}·σ′(h{h})·{i}: the parentheses around "
-                "the sum are missing, so only its last term is multiplied by σ′(h) and the input", ins,
-                lambda v: _delta_out(1)(v) * v[w_a] + _delta_out(2)(v) * v[w_b] * _slope(f"a_h{h}")(v) * v[i]),
-        Variant("wrong_hidden_activation", f"{name} uses a_h{other}·(1 − a_h{other}) where a_h{h}·(1 − a_h{h}) "
-                "belongs", ins, lambda v: grad(v, slope=_slope(f"a_h{other}")(v))),
-        Variant("loss_without_half", f"{name} is twice the right value (E written without the ½)",
-                ins, lambda v: 2 * grad(v)),
-        Variant("sigmoid_slope_missing", f"{name} uses a_h{h} where a_h{h}·(1 − a_h{h}) belongs",
-                ins, lambda v: grad(v, slope=v[f"a_h{h}"])),
-        Variant("sigmoid_slope_missing", f"{name} uses a_o where a_o·(1 − a_o) belongs",
-                ins, lambda v: grad(v, d1=(v["a_o1"] - v["t1"]) * v["a_o1"], d2=(v["a_o2"] - v["t2"]) * v["a_o2"])),
-        Variant("sequential_update", f"{name} uses w{n_a} and w{n_b} after this iteration's update "
-                f"(w{n_a} − η·∂E/∂w{n_a}) instead of before it", ins,
-                lambda v: grad(v, wa=v[w_a] - v["eta"] * v[f"dE_dw{n_a}"], wb=v[w_b] - v["eta"] * v[f"dE_dw{n_b}"])),
-    ]
+def _swap(text: str, old: str, new: str) -> str:
+    """Every reference to `old` (this row's, or the row above's) made a reference to `new`."""
+    return re.sub(r"\{(prev\.)?" + re.escape(old) + r"\}", lambda m: "{" + (m[1] or "") + new + "}", text)
 
 
-def _output_variants(n: int) -> list[Variant]:
-    o = 1 if n <= 6 else 2
-    h = 1 if n % 2 else 2
-    ins = (f"a_o{o}", f"t{o}", "a_h1", "a_h2")
-    name = f"∂E_total/∂w{n}"
-    return [
-        Variant("wrong_hidden_activation", f"{name} uses a_h{3 - h} where a_h{h} belongs", ins,
-                lambda v: _delta_out(o)(v) * v[f"a_h{3 - h}"]),
-        Variant("loss_without_half", f"{name} is twice the right value (E written without the ½)", ins,
-                lambda v: 2 * _delta_out(o)(v) * v[f"a_h{h}"]),
-        Variant("sigmoid_slope_missing", f"{name} uses a_o{o} where a_o{o}·(1 − a_o{o}) belongs", ins,
-                lambda v: (v[f"a_o{o}"] - v[f"t{o}"]) * v[f"a_o{o}"] * v[f"a_h{h}"]),
-        Variant("product_for_difference", f"{name} uses a_o{o}·t{o} where (a_o{o} − t{o}) belongs", ins,
-                lambda v: v[f"a_o{o}"] * v[f"t{o}"] * v[f"a_o{o}"] * (1 - v[f"a_o{o}"]) * v[f"a_h{h}"]),
-        Variant("operator_precedence", f"{name} = a_o{o} − t{o}·a_o{o}·(1 − a_o{o})·a_h{h}: the parentheses "
-                f"around a_o{o} − t{o} are missing", ins,
-                lambda v: v[f"a_o{o}"] - v[f"t{o}"] * v[f"a_o{o}"] * (1 - v[f"a_o{o}"]) * v[f"a_h{h}"]),
-    ]
+def _siblings(spec: Network, q: str) -> list[str]:
+    """The other names of q's layer, as q is spelled: a_h1 → a_h2, …; i1 → i2, …; t1 → t2, …."""
+    bare, prefix = q.removeprefix("a_"), "a_" if q.startswith("a_") else ""
+    for layer in (spec.inputs, spec.hidden_neurons, spec.output_neurons, spec.targets):
+        if bare in layer:
+            return [prefix + other for other in layer if other != bare]
+    return []
 
 
-def _weight_variants(n: int) -> list[Variant]:
-    w, g = f"prev.w{n}", f"prev.dE_dw{n}"
-    variants = [Variant("update_sign", f"w{n} = w{n} + η·∂E/∂w{n}: the update must subtract", (w, g, "eta"),
-                        lambda v: v[w] + v["eta"] * v[g]),
-                Variant("unanchored_reference", f"w{n}'s update refers to η's cell without $ (like B1 where $B$1 belongs), so "
-                        "filled down it takes the cells below η as the rate", (w, g, DRIFT),
-                        lambda v: v[w] - v[DRIFT] * v[g])]
-    for m in range(1, 9):
-        if m != n:
-            variants.append(Variant("update_wrong_gradient", f"w{n} is updated with ∂E_total/∂w{m} "
-                                    f"instead of ∂E_total/∂w{n}", (w, f"prev.dE_dw{m}", "eta"),
-                                    lambda v, m=m: v[w] - v["eta"] * v[f"prev.dE_dw{m}"]))
-    return variants
+_SIBLING_IDS = {"input": "wrong_input", "hidden": "wrong_hidden_activation", "output": "wrong_output_neuron",
+                "target": "wrong_target"}
 
 
-def _bias_missing(q: str) -> Variant:
-    inputs, f = FORMULAS[q]
-    bias = "b1" if q.startswith("h") else "b2"
-    return Variant("bias_missing", f"{q} leaves out the bias {bias}", inputs,
-                   lambda v: f(v) - v[bias])
+def _slopes(spec: Network) -> dict[str, str]:
+    """neuron → its slope's template text, as the gradients write it (`{a_h1}*(1-{a_h1})`)."""
+    slopes = {}
+    for column in layout.gradient_columns(spec):
+        for factor in column.factors:
+            m = re.fullmatch(r"da_(\w+)_d(\w+)", factor.key)
+            if m and m[1] == m[2] and _FIELD.search(factor.formula):
+                slopes[m[1]] = factor.formula
+    return slopes
 
 
-def _sigmoid_sign(q: str) -> Variant:
-    z = q[2:]
-    return Variant("sigmoid_sign", f"{q} = 1/(1+EXP({z})): the exponent must be −{z}", (z,),
-                   lambda v: sigmoid(-v[z]))
+def _paren_drops(text: str) -> list[tuple[str, str]]:
+    """(text without one pair of grouping parentheses, the group) for each pair that changes the meaning."""
+    drops, stack = [], []
+    for k, ch in enumerate(text):
+        if ch == "(":
+            stack.append(k)
+        elif ch == ")" and stack:
+            start = stack.pop()
+            if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                continue  # a function's own parentheses
+            candidate = text[:start] + text[start + 1:k] + text[k + 1:]
+            try:
+                if parse(candidate) != parse(text):
+                    drops.append((candidate, text[start:k + 1]))
+            except FormulaError:
+                continue
+    return drops
 
 
-def _sigmoid_precedence(q: str) -> Variant:
-    z = q[2:]
-    return Variant("operator_precedence", f"{q} = 1/1+EXP(-{z}): the parentheses around 1+EXP(-{z}) are "
-                   "missing", (z,), lambda v: 1 + np.exp(-v[z]))
+def _edits(spec: Network, key: str, text: str) -> list[tuple[str, str, str]]:
+    """(id, message, wrong template) for every known mistake in the template of `key`."""
+    m, column = model(spec), layout.column_index(spec)[key]
+    out = []
+    refs = {ref[2] for ref in _FIELD.finditer(text)}
+    if column.group == "forward pass" and not key.startswith("a_"):  # a weighted sum
+        for term in re.findall(r"\{(w\d+)\}\*\{(\w+)\}", text):
+            w, x = term
+            out.append((f"{key}_{w}_plus_{x}", (f"{key} = {show(text.replace(f'{{{w}}}*{{{x}}}', f'{{{w}}}+{{{x}}}'))}: "
+                        f"the term {w}*{x} is written {w} + {x}"), text.replace(f"{{{w}}}*{{{x}}}", f"{{{w}}}+{{{x}}}")))
+        for bias in re.findall(r"\+\{(b\w*)\}", text):
+            out.append(("bias_missing", f"{key} leaves out the bias {bias}", text.replace(f"+{{{bias}}}", "")))
+        layer = [w for w in spec.weights.values() if _layer_of_weight(spec, w) == _layer_of_weight(spec, key)]
+        if len(layer) <= _MAX_SWAPS:
+            for w in sorted(refs & set(layer)):
+                for other in layer:
+                    if other != w:
+                        out.append(("wrong_weight", f"{key} takes {other} where {w} belongs", _swap(text, w, other)))
+    if column.group == "loss" and text.startswith("0.5*"):
+        out.append(("loss_without_half", f"{key} = {show(text[4:])}: the loss has a factor ½", text[4:]))
+    if key in spec.trained:
+        step = m.step(key)
+        if f"-{{eta}}*{{prev.{step}}}" in text:
+            out.append(("update_sign", f"{key} = {key} + η·{step}: the update must subtract",
+                        text.replace("-{eta}*", "+{eta}*")))
+            out.append(("unanchored_reference", (f"{key}'s update refers to η's cell without $ (like B1 where $B$1 "
+                        "belongs), so filled down it takes the cells below η as the rate"), _swap(text, "eta", DRIFT)))
+            for other in spec.trained:
+                if other != key:
+                    out.append(("update_wrong_gradient", f"{key} is updated with {m.step(other)} instead of {step}",
+                                _swap(text, step, m.step(other))))
+    if key.startswith("v_") and "{momentum}*" in text:
+        grad = key.replace("v_", "dE_d", 1)
+        out.append(("momentum_as_average", f"{key} = β·{key}[k-1] + (1 − β)·{grad}: PyTorch adds the whole gradient",
+                    text.replace(f"{{{grad}}}", f"(1-{{momentum}})*{{{grad}}}")))
+    if column.factors:  # a gradient: a product of chain-rule factors
+        out.append(("loss_without_half", f"{key} is twice the right value (E written without the ½)", f"2*({text})"))
+        out += _gradient_edits(spec, key, text)
+    for sigmoid in re.findall(r"EXP\(-\{(\w+)\}\)", text):
+        out.append(("sigmoid_sign", f"{key} = 1/(1+EXP({sigmoid})): the exponent must be −{sigmoid}",
+                    text.replace(f"EXP(-{{{sigmoid}}})", f"EXP({{{sigmoid}}})")))
+    for q in sorted(refs):
+        for other in _siblings(spec, q):
+            out.append((_SIBLING_IDS[m.layer_of(q)], f"{key} uses {other} where {q} belongs", _swap(text, q, other)))
+    for wrong, group in _paren_drops(text):
+        out.append(("operator_precedence", f"{key} = {show(wrong)}: the parentheses around {show(group)} are missing",
+                    wrong))
+    out += _row_edits(spec, key, text)
+    return out
 
 
-VARIANTS: dict[str, list[Variant]] = {
-    "h1": [Variant("h1_w2_plus_i2", "h1 = w1*i1 + w2 + i2: the second term must be w2*i2",
-                   ("w1", "i1", "w2", "i2", "b1"), lambda v: v["w1"] * v["i1"] + v["w2"] + v["i2"] + v["b1"]),
-           _bias_missing("h1")],
-    "h2": [Variant("h2_w4_plus_i2", "h2 = w3*i1 + w4 + i2: the second term must be w4*i2",
-                   ("w3", "i1", "w4", "i2", "b1"), lambda v: v["w3"] * v["i1"] + v["w4"] + v["i2"] + v["b1"]),
-           _bias_missing("h2")],
-    "o1": [_bias_missing("o1")],
-    "o2": [_bias_missing("o2")],
-    **{q: [_sigmoid_sign(q), _sigmoid_precedence(q)] for q in ("a_h1", "a_h2", "a_o1", "a_o2")},
-    "E1": [Variant("loss_without_half", "E1 = (t1 − a_o1)²: the loss has a factor ½", ("t1", "a_o1"),
-                   lambda v: (v["t1"] - v["a_o1"]) ** 2)],
-    "E2": [Variant("loss_without_half", "E2 = (t2 − a_o2)²: the loss has a factor ½", ("t2", "a_o2"),
-                   lambda v: (v["t2"] - v["a_o2"]) ** 2)],
-    **{f"dE_dw{n}": _hidden_variants(n) for n in range(1, 5)},
-    **{f"dE_dw{n}": _output_variants(n) for n in range(5, 9)},
-    **{f"w{n}": _weight_variants(n) for n in range(1, 9)},
-}
+def _layer_of_weight(spec: Network, name: str) -> str:
+    """'in' for a weight (or neuron) of the input → hidden layer, 'out' for hidden → output."""
+    if name in spec.hidden_neurons:
+        return "in"
+    if name in spec.output_neurons:
+        return "out"
+    source, _ = next(pair for pair, w in spec.weights.items() if w == name)
+    return "in" if source in spec.inputs else "out"
+
+
+def _gradient_edits(spec: Network, key: str, text: str) -> list[tuple[str, str, str]]:
+    out = []
+    slopes = _slopes(spec)
+    present = {z: s for z, s in slopes.items() if s in text}
+    for layer, neurons in (("hidden", spec.hidden_neurons), ("output", spec.output_neurons)):
+        mine = [z for z in neurons if z in present]
+        if not mine:
+            continue
+        fn = spec.hidden_fn if layer == "hidden" else spec.output_fn
+        bare, dropped = text, text
+        for z in mine:
+            bare = bare.replace(present[z], f"{{a_{z}}}")
+            dropped = dropped.replace(present[z], "1")
+        if fn.name == "sigmoid":
+            out.append(("sigmoid_slope_missing", f"{key} uses a where a·(1 − a) belongs ({', '.join('a_' + z for z in mine)})",
+                        bare))
+        out.append(("slope_missing", f"{key} leaves out ∂a/∂z of {', '.join(mine)} ({fn.derivative_symbol})", dropped))
+        for z in mine:
+            for other in neurons:
+                if other != z and other in slopes:
+                    out.append(("wrong_hidden_activation" if layer == "hidden" else "wrong_output_neuron",
+                                f"{key} uses the slope of {other} where that of {z} belongs",
+                                text.replace(present[z], slopes[other])))
+    differences = re.findall(r"\(\{(a_\w+)\}-\{(t\d+)\}\)", text)
+    if differences:
+        product = text
+        for a, t in differences:
+            product = product.replace(f"({{{a}}}-{{{t}}})", f"{{{a}}}*{{{t}}}")
+        out.append(("product_for_difference", (f"{key} uses {differences[0][0]}·{differences[0][1]} where "
+                    f"({differences[0][0]} − {differences[0][1]}) belongs"), product))
+    # the output weights a hidden gradient reaches E_total through
+    outer = [w for w in dict.fromkeys(r[2] for r in _FIELD.finditer(text))
+             if w in spec.weights.values() and _layer_of_weight(spec, w) == "out"]
+    if outer and key not in [f"dE_d{w}" for w in outer]:
+        m = model(spec)
+        sequential = text
+        for w in outer:
+            sequential = _swap(sequential, w, f"__{w}")
+        for w in outer:
+            sequential = sequential.replace(f"{{__{w}}}", f"({{{w}}}-{{eta}}*{{{m.step(w)}}})")
+        out.append(("sequential_update", (f"{key} uses {', '.join(outer)} after this iteration's update "
+                    f"({outer[0]} − η·{m.step(outer[0])}) instead of before it"), sequential))
+        out += _output_weight_edits(spec, key, text, outer)
+    return out
+
+
+def _output_weight_edits(spec: Network, key: str, text: str, used: list[str]) -> list[tuple[str, str, str]]:
+    """Other output weights in a hidden gradient: another neuron's set, the transposed set, or one swapped."""
+    into = {w: pair for pair, w in spec.weights.items() if w in used}  # w → (a_h, o)
+    h = into[used[0]][0]
+    candidates = []
+    for other in spec.hidden_neurons:  # the weights from another hidden neuron
+        if f"a_{other}" != h:
+            candidates.append({w: spec.weights[(f"a_{other}", o)] for w, (_, o) in into.items()})
+    j = spec.hidden_neurons.index(h.removeprefix("a_"))
+    if len(used) <= spec.hidden and j < spec.n_out:  # transposed: the weights into o_j, from each hidden neuron
+        candidates.append({w: spec.weights[(f"a_{spec.hidden_neurons[k]}", spec.output_neurons[j])]
+                           for k, w in enumerate(used)})
+    layer = [w for w in spec.weights.values() if _layer_of_weight(spec, w) == "out"]
+    if len(layer) <= _MAX_SWAPS:
+        candidates += [{w: other} for w in used for other in layer if other != w]
+    out = []
+    for mapping in candidates:
+        mapping = {w: x for w, x in mapping.items() if w != x}
+        if not mapping:
+            continue
+        wrong = text
+        for w in mapping:
+            wrong = _swap(wrong, w, f"__{w}")
+        for w, x in mapping.items():
+            wrong = _swap(wrong, f"__{w}", x)
+        said = " and ".join(mapping.values()) + " where " + " and ".join(mapping)
+        out.append(("wrong_output_weight", f"{key} uses {said} belong" + ("s" if len(mapping) == 1 else ""), wrong))
+    return out
+
+
+def _row_edits(spec: Network, key: str, text: str) -> list[tuple[str, str, str]]:
+    """A reference moved one row: this row's value where the row above's belongs, or the reverse."""
+    columns = layout.column_index(spec)
+    out = []
+    for prev, q in dict.fromkeys((bool(r[1]), r[2]) for r in _FIELD.finditer(text)):
+        if q not in columns or q == key or q == "iteration":
+            continue
+        old, new = ("{prev." + q + "}", "{" + q + "}") if prev else ("{" + q + "}", "{prev." + q + "}")
+        where = "this row's" if prev else "the row above's"
+        belongs = "the row above's" if prev else "this row's"
+        out.append(("wrong_row", f"{key} uses {where} {q} where {belongs} belongs", text.replace(old, new)))
+    return out
+
+
+@cache
+def variants(spec: Network, key: str) -> tuple[Variant, ...]:
+    """Every known wrong variant of the quantity's formula, the likelier kinds first."""
+    text = layout.column_index(spec)[key].template(False)
+    seen, out = {parse(text)}, []
+    for id_, message, wrong in _edits(spec, key, text):
+        try:
+            tree = parse(wrong)
+        except FormulaError:
+            continue
+        if tree not in seen:
+            seen.add(tree)
+            out.append(Variant(id_, message, compiled(key, wrong)))
+    return tuple(out)
+
+
+def describe(id_: str) -> str:
+    """What a diagnosis id means (the `<z>_<w>_plus_<x>` family included)."""
+    if id_ in MISTAKES:
+        return MISTAKES[id_]
+    if re.fullmatch(r"\w+_w\d+_plus_\w+", id_):
+        return MISTAKES["<z>_<w>_plus_<x>"]
+    return MISTAKES["unknown"]

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backprop_sheet import network
-from backprop_sheet.check import diagnose, local
-from backprop_sheet.check.headers import CHECKED, PARAMETERS
+from backprop_sheet.check import diagnose, local, shape
+from backprop_sheet.check.model import Model, model
 from backprop_sheet.check.onepass import find_one_pass
 from backprop_sheet.check.params import (
     AGREE,
@@ -18,9 +18,11 @@ from backprop_sheet.check.params import (
     network_parameters,
     rate_from_title,
 )
+from backprop_sheet.check.shape import Shape
 from backprop_sheet.check.sheets import Sheet, cell_name
 from backprop_sheet.check.tables import Table, find_tables
-from backprop_sheet.config import SheetConfig
+from backprop_sheet.config import SheetConfig, default_weights
+from backprop_sheet.spec import DEFAULT, Network
 
 
 @dataclass
@@ -61,6 +63,7 @@ class TableResult:
     columns: dict[str, Column]
     root_causes: list[RootCause]
     notes: list[str] = field(default_factory=list)
+    network: Network = DEFAULT  # the network it was graded as
 
     @property
     def ok(self) -> bool:
@@ -108,7 +111,7 @@ def _num(x) -> float | None:
 
 
 def _rate(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
-          student: dict[str, np.ndarray]) -> tuple[Found | None, list[Found], Found | None, float | None]:
+          student: dict[str, np.ndarray], m: Model) -> tuple[Found | None, list[Found], Found | None, float | None]:
     """(the rate used, every rate found, the declared rate if the updates contradict it, the updates' rate)."""
     found, declared = [], None
     lab = nearest_label("eta", table, labels, tables)
@@ -124,7 +127,7 @@ def _rate(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
     title = Found(titled, f"sheet name {table.sheet!r}") if titled is not None else None
     if title:
         found.append(title)
-    inferred = infer_rate(student)
+    inferred = infer_rate(student, {p: m.step(p) for p in m.trained})
     clear = inferred is not None and inferred.agreeing >= 0.5
     if inferred is not None:
         found.append(Found(inferred.value, f"weight updates ({inferred.agreeing:.0%} of {inferred.estimates} "
@@ -146,59 +149,137 @@ def _rate(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
     return used, found, contradicted, inferred.value if contradicted else None
 
 
+DEFAULT_SOURCE = "the assignment's default"  # config_source when no --config was given
+BY_CONTENT = 0.9  # share of a column's rows a quantity's formula must reproduce to name the column
+
+
+def _defaults(spec: Network, config: SheetConfig) -> dict[str, float]:
+    """The assignment's parameter values, where its network has as many of each as this table's."""
+    out = {}
+    if len(config.inputs) == spec.n_in:
+        out |= dict(zip(spec.inputs, config.inputs))
+    if len(config.targets) == spec.n_out:
+        out |= dict(zip(spec.targets, config.targets))
+    if not spec.train_biases:
+        out |= {"b1": config.biases[0], "b2": config.biases[1 % len(config.biases)]}
+    if spec.with_velocity:
+        out["momentum"] = spec.momentum
+    return out
+
+
+def _initial(spec: Network, config: SheetConfig) -> dict[str, float]:
+    """The assignment's initial weights and trained biases, for a network of this table's shape."""
+    weights = config.weights if len(config.weights) == spec.n_weights else default_weights(spec)
+    out = dict(zip(spec.weights.values(), weights))
+    if spec.train_biases:
+        biases = config.biases if len(config.biases) in spec.bias_count() else (0.0, 0.0)
+        out |= spec.initial_biases(list(biases))
+    return out
+
+
+def _shape(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table], numbers: dict[str, np.ndarray],
+           config: SheetConfig, config_source: str) -> Shape:
+    given = config.spec if config_source != DEFAULT_SOURCE else None
+    found = {lab.key for lab in labels if lab.sheet == table.sheet or len(tables) == 1} | set(table.columns)
+    beta = nearest_label("momentum", table, labels, tables)
+    return shape.infer(table.columns, numbers, found, beta.value if beta else None, given, config_source)
+
+
+def _by_content(table: Table, sheet: Sheet, m: Model, values: local.RowValues, cols: dict) -> dict[str, str]:
+    """Name the columns whose header says nothing by what they compute: {quantity: how}; `cols` gains them."""
+    found = {}
+    missing = [q for q in m.checked if q not in cols and q not in m.trained]
+    for col in table.other_columns:
+        column = _column(sheet, table, col)
+        got = column[0]
+        if np.isfinite(got).sum() * 2 < len(got) or not missing:
+            continue
+        for q in missing:
+            formula = m.formulas[q]
+            with np.errstate(all="ignore"):
+                expected = formula.f(values)
+            ok = local.agrees(got, expected, np.zeros_like(got), column[3])
+            if ok.sum() >= BY_CONTENT * len(got):
+                header = sheet.get(table.header_row, col)
+                found[q] = (f"by what it computes ({diagnose.show(formula.text)})"
+                            + (f"; its header {header!r} names nothing we know" if header else ", without a header"))
+                table.columns[q], cols[q] = col, column
+                missing.remove(q)
+                break
+    return found
+
+
 def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
                 config: SheetConfig, config_source: str) -> TableResult:
     n = table.rows
     cols = {q: _column(sheet, table, c) for q, c in table.columns.items()}
-    student = {q: cols[q][0] for q in CHECKED if q in cols}
-    parameters = network_parameters(table, sheet, labels, tables, config, config_source)
-    used, rates_found, contradicted, updates_rate = _rate(table, sheet, labels, tables, student)
+    numbers = {q: c[0] for q, c in cols.items()}
+    found_shape = _shape(table, sheet, labels, tables, numbers, config, config_source)
+    spec = found_shape.spec
+    m = model(spec)
+    table.quantities = m.checked
+    table.identified = {q: f"header {sheet.get(table.header_row, c)!r}" for q, c in table.columns.items()
+                        if q in m.checked and table.cells is None}
+    student = {q: cols[q][0] for q in m.checked if q in cols}
+    defaults = _defaults(spec, config)
+    parameters = network_parameters(m.parameters, table, sheet, labels, tables, defaults, config_source)
+    used, rates_found, contradicted, updates_rate = _rate(table, sheet, labels, tables, student, m)
     notes = []
-    assignment = dict(zip(PARAMETERS, (*config.inputs, *config.targets, *config.biases)))
-    for key, found in parameters.items():
-        if found.value != assignment[key]:
-            notes.append(f"{key} = {found.value:g} ({found.source}) where the assignment has {assignment[key]:g}")
-    initial = []
-    for k, w in enumerate(network.WEIGHTS):
-        value = student.get(w, [np.nan])[0]
-        initial.append(value if np.isfinite(value) else config.weights[k])
-        if np.isfinite(value) and value != config.weights[k]:
-            notes.append(f"initial {w} = {value:g} ({table.cell(w, 0)}) where the assignment has "
-                         f"{config.weights[k]:g}")
+    if spec != DEFAULT:
+        notes.append(f"graded as a {spec.describe()} (from {found_shape.source})")
+    for key in m.parameters:
+        if key not in parameters:
+            notes.append(f"no value found for {key}: label it beside the table")
+        elif key in defaults and parameters[key].value != defaults[key] and key != "momentum":
+            notes.append(f"{key} = {parameters[key].value:g} ({parameters[key].source}) where the assignment has "
+                         f"{defaults[key]:g}")
+    assigned = _initial(spec, config)
+    initial = {}
+    for p in m.trained:
+        value = student.get(p, [np.nan])[0]
+        initial[p] = value if np.isfinite(value) else assigned[p]
+        if np.isfinite(value) and value != assigned[p] and len(config.weights) == spec.n_weights:
+            notes.append(f"initial {p} = {value:g} ({table.cell(p, 0)}) where the assignment has {assigned[p]:g}")
     eta = used.value if used else np.nan
     if used is None:
         notes.append("no learning rate found (no label, no weight updates, no rate in the sheet's name)")
     p = {k: f.value for k, f in parameters.items()}
-    trajectory = network.train(initial, (p["i1"], p["i2"]), (p["t1"], p["t2"]), (p["b1"], p["b2"]),
-                               [eta if used else 0.0], n)
-    reference = {q: trajectory[q][:, 0] for q in CHECKED}
-    params = {k: np.full(n, p[k]) for k in PARAMETERS}
-    for k in PARAMETERS:  # a parameter column the student filled in row by row is used row by row
+    nan = float("nan")
+    fixed = (p.get("b1", nan), p.get("b2", nan))
+    biases = [initial[b] for b in spec.bias_names] if spec.train_biases else fixed
+    trajectory = network.train([initial[w] for w in spec.weights.values()], [p.get(i, nan) for i in spec.inputs],
+                               [p.get(t, nan) for t in spec.targets], biases, [eta if used else 0.0], n, spec)
+    reference = {q: trajectory[q][:, 0] for q in m.checked}
+    params = {k: np.full(n, p.get(k, nan)) for k in m.parameters}
+    for k in m.parameters:  # a parameter column the student filled in row by row is used row by row
         if k in cols and np.isfinite(cols[k][0]).all():
             params[k] = cols[k][0]
     params["eta"] = np.full(n, updates_rate if updates_rate is not None else eta)
-    values = local.resolve(student, params, reference)
+    values = local.resolve(student, params, reference, m)
+    if table.other_columns and table.cells is None:
+        table.identified |= _by_content(table, sheet, m, values, cols)
+        student = {q: cols[q][0] for q in m.checked if q in cols}
+        values = local.resolve(student, params, reference, m)
     values[diagnose.DRIFT] = _drift(used, sheet, n)
-    deltas = local.RowValues({q: cols[q][3] for q in CHECKED if q in cols})
-    for w in network.WEIGHTS:  # the initial weights are exact, however few their digits
+    deltas = local.RowValues({q: cols[q][3] for q in m.checked if q in cols})
+    for w in m.trained:  # the initial weights are exact, however few their digits
         if w in deltas:
             deltas[w][0] = 0.0
 
     columns, causes = {}, []
-    for q in CHECKED:
+    for q in m.checked:
         if q not in cols:
             columns[q] = Column(q, "missing")
             continue
         got, raw, formula, got_delta = cols[q]
-        inputs, f = local.FORMULAS[q]
-        expected, slack = local.expected_and_slack(inputs, f, values, deltas)
+        expected, slack = local.expected_and_slack(m.formulas[q].inputs, m.formulas[q].f, values, deltas)
         ok_local = local.agrees(got, expected, slack, got_delta) | (np.isnan(expected) & ~np.isnan(got))
         ok_ref = local.agrees(got, reference[q], np.zeros(n), got_delta)
-        if q.startswith("w"):
+        if q in m.trained:
             ok_local[0] = True  # the initial weights are the student's to choose
             if used is None:
                 ok_local[:] = ok_ref[:] = True
-        pasted = _pasted(formula, first=1 if q.startswith("w") else 0)
+        pasted = _pasted(formula, first=1 if q in m.trained else 0)
         bad_local = np.flatnonzero(~ok_local)
         bad_ref = np.flatnonzero(~ok_ref)
         if len(bad_ref):
@@ -213,7 +294,7 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
         columns[q] = Column(q, status, first)
         if len(bad_local) and (pasted is None or bad_local[0] < pasted):
             k = bad_local[0]
-            causes.append(_diagnose(q, k, table, values, deltas, got, raw, expected, ~ok_local, got_delta))
+            causes.append(_diagnose(q, k, table, values, deltas, got, raw, expected, ~ok_local, got_delta, m))
         if pasted is not None:
             k = pasted
             later = bad_local[bad_local >= pasted]
@@ -228,7 +309,7 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
                            "formulas (pasted values: they will not follow a change)")
                 causes.append(RootCause(q, table.cell(q, k), "pasted_values", message, None, _got(raw[k]), k))
     if contradicted is not None:
-        w = next((f"w{m}" for m in range(1, 9) if f"w{m}" in cols), None)
+        w = next((p for p in m.trained if p in cols), None)
         if w is not None and n > 1:
             causes.append(RootCause(w, table.cell(w, 1), "wrong_learning_rate",
                                     f"the learning rate is {contradicted.value:g} ({contradicted.source}) but "
@@ -237,12 +318,12 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
     if not causes:  # right locally everywhere, yet off the reference: say where it starts
         wrong = [(c.first_wrong, c.quantity) for c in columns.values() if c.first_wrong]
         if wrong:
-            first, q = min(wrong, key=lambda pair: (_row_of(pair[0].cell), CHECKED.index(pair[1])))
+            first, q = min(wrong, key=lambda pair: (_row_of(pair[0].cell), m.checked.index(pair[1])))
             causes.append(RootCause(q, first.cell, "unknown", f"{q} is consistent with the row's own values "
                                     "but leaves the reference trajectory here", first.expected, first.got,
                                     _row_of(first.cell)))
-    causes.sort(key=lambda c: (c.row, CHECKED.index(c.quantity)))
-    return TableResult(table, used, rates_found, parameters, columns, causes, notes)
+    causes.sort(key=lambda c: (c.row, m.checked.index(c.quantity)))
+    return TableResult(table, used, rates_found, parameters, columns, causes, notes, spec)
 
 
 def _drift(used: Found | None, sheet: Sheet, n: int) -> np.ndarray:
@@ -270,9 +351,9 @@ def _pasted(formula: np.ndarray, first: int) -> int | None:
     return int(start + constants[0]) if len(constants) else None
 
 
-def _diagnose(q, k, table, values, deltas, got, raw, expected, bad, got_delta) -> RootCause:
+def _diagnose(q, k, table, values, deltas, got, raw, expected, bad, got_delta, m: Model) -> RootCause:
     best, best_hits = None, 0
-    for variant in diagnose.VARIANTS.get(q, ()):
+    for variant in diagnose.variants(m.spec, q):
         v_expected, v_slack = local.expected_and_slack(variant.inputs, variant.f, values, deltas)
         match = local.agrees(got, v_expected, v_slack, got_delta)
         if match[k] and (hits := int((match & bad).sum())) > best_hits:
@@ -280,7 +361,7 @@ def _diagnose(q, k, table, values, deltas, got, raw, expected, bad, got_delta) -
     if best is not None:
         return RootCause(q, table.cell(q, k), best.id, best.message, _num(expected[k]), _got(raw[k]), k)
     inputs = ", ".join(i.replace("prev.", "") + (" of the row above" if i.startswith("prev.") else "")
-                       for i in local.FORMULAS[q][0])
+                       for i in m.formulas[q].inputs)
     exp = expected[k]
     return RootCause(q, table.cell(q, k), "unknown",
                      f"expected {exp:.10g} from this row's {inputs}, got {_got(raw[k])!r}"

@@ -1,35 +1,43 @@
 """What a student's header or label means: its text → one of our canonical quantity names.
 
-Canonical names are the keys of `layout.py` (`w1`…`w8`, `h1`, `a_h1`, …, `E_total`, `dE_dw1`…) plus the
-parameters `i1`, `i2`, `t1`, `t2`, `b1`, `b2`, the learning rate `eta` and the `iteration` counter.
+Canonical names are the keys of `layout.py` for any network the generator makes (`w1`…`w12`, `b_h1`,
+`h1`, `a_h1`, …, `E_total`, `dE_dw1`, `dE_db_h1`, `v_w1`…) plus the parameters `i1`, `t1`, …, the fixed
+biases `b1`, `b2`, the momentum β (`momentum`), the learning rate `eta` and the `iteration` counter.
 """
 
 import re
 
-from backprop_sheet import network
+from backprop_sheet.check.model import model
 
-# The quantities a table is checked on, in the order a row is computed.
-CHECKED = network.WEIGHTS + network.FORWARD + network.GRADIENTS
-PARAMETERS = ("i1", "i2", "t1", "t2", "b1", "b2")
+# The quantities of the classic 2-2-2 network, in the order a row is computed.
+CHECKED = model().checked
+PARAMETERS = model().parameters
+
+_N = r"(\d{1,2})"  # a neuron's or weight's number
+_TRAINED = r"(w\d{1,3}|b[ho]\d{1,2})"  # a trained parameter as compact() spells it: w12, bh1 (b_h1)
 
 # Patterns on the compact form of a text: lower case, without spaces, underscores, brackets, "*" and
 # "·". First match wins, so the more specific patterns come first.
 _PATTERNS = [
     # ∂E_total/∂w1, δE_tot/δw1, dE/dw1, E∂w1, Etotaldw1, ∂E∂W1, dw1, grad w1: a differential of w1,
     # with or without the error it is of
-    (r"(?:[∂δd]?(?:e|err|error|loss)(?:total|tot|sum)?/?[∂δd]|[∂δd]|grad|gradient|∇|g)w([1-8])", "dE_dw{}"),
-    (r"(?:de|∂e|δe)(?:total|tot)?(?:by|wrt)[∂δd]?w([1-8])", "dE_dw{}"),
-    (r"w([1-8])", "w{}"),
-    (r"(?:a|out|σ|sigma|sigmoid|sig|act|activated)h([12])", "a_h{}"),
-    (r"(?:net|z|in)?h([12])", "h{}"),
-    (r"(?:a|out|σ|sigma|sigmoid|sig|act|activated|y|pred)o([12])", "a_o{}"),
-    (r"(?:net|z|in)?o([12])", "o{}"),
-    (r"(?:e|error|loss|eo)([12])", "E{}"),
+    (r"(?:[∂δd]?(?:e|err|error|loss)(?:total|tot|sum)?/?[∂δd]|[∂δd]|grad|gradient|∇|g)" + _TRAINED, "dE_d{}"),
+    (r"(?:de|∂e|δe)(?:total|tot)?(?:by|wrt)[∂δd]?" + _TRAINED, "dE_d{}"),
+    (r"(?:v|vel|velocity|m|mom)" + _TRAINED, "v_{}"),
+    (r"w(\d{1,3})", "w{}"),
+    (r"(?:b|bias)h" + _N, "b_h{}"),
+    (r"(?:b|bias)o" + _N, "b_o{}"),
+    (r"(?:a|out|σ|sigma|sigmoid|sig|act|activated|relu|tanh)h" + _N, "a_h{}"),
+    (r"(?:net|z|in)?h" + _N, "h{}"),
+    (r"(?:a|out|σ|sigma|sigmoid|sig|act|activated|relu|tanh|y|pred)o" + _N, "a_o{}"),
+    (r"(?:net|z|in)?o" + _N, "o{}"),
+    (r"(?:e|error|loss|eo)" + _N, "E{}"),
     (r"(?:e|error|loss)?(?:total|tot|sum)|total(?:error|loss)|e|loss|error", "E_total"),
-    (r"(?:i|x|input|in)([12])", "i{}"),
-    (r"(?:t|target|tgt|y)([12])", "t{}"),
+    (r"(?:i|x|input|in)" + _N, "i{}"),
+    (r"(?:t|target|tgt|y)" + _N, "t{}"),
     (r"(?:b|bias)([12])", "b{}"),
     (r"η|eta|lr|l\.r\.?|learningrate(?:η|eta)?|alpha|α|rate", "eta"),
+    (r"β|beta|momentum|mu|μ|momentumβ", "momentum"),
     (r"iteration|iterations|iter|epoch|epochs|step|steps|sno\.?|s\.no\.?|no\.?|#|n|k|row|index|i", "iteration"),
 ]
 _COMPILED = [(re.compile(pattern), name) for pattern, name in _PATTERNS]
@@ -55,12 +63,29 @@ def canonical(text) -> str | None:
         for pattern, name in _COMPILED:
             match = pattern.fullmatch(key)
             if match:
-                return name.format(*match.groups())
+                return _spelled(name.format(*match.groups()))
     return None
 
 
+def _spelled(name: str) -> str:
+    """compact() drops underscores: dE_dbh1 → dE_db_h1, v_bo2 → v_b_o2."""
+    return re.sub(r"(dE_d|v_)b([ho])", r"\1b_\2", name)
+
+
+_QUANTITY = re.compile(r"(?:dE_d|v_)(?:w\d+|b_[ho]\d+)|w\d+|b_[ho]\d+|a_[ho]\d+|[ho]\d+|E\d+|E_total")
+
+
+def is_quantity(name: str | None) -> bool:
+    """Whether a canonical name is a column some network's table holds (not a parameter)."""
+    return bool(name) and bool(_QUANTITY.fullmatch(name))
+
+
+def is_parameter(name: str | None) -> bool:
+    return bool(name) and bool(re.fullmatch(r"[it]\d+|b[12]|momentum", name))
+
+
 _INLINE = re.compile(r"^(.*?)\s*[=:]\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
-LABELLED = PARAMETERS + ("eta",)
+LABELLED = ("eta",)  # and every is_parameter() name
 
 
 def label(text) -> tuple[str, float | None] | None:
@@ -86,5 +111,5 @@ def _whole(text: str) -> str | None:
             match = pattern.fullmatch(key)
             if match:
                 name = name.format(*match.groups())
-                return name if name in LABELLED else None
+                return name if name in LABELLED or is_parameter(name) else None
     return None

@@ -9,57 +9,12 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from backprop_sheet.check.headers import CHECKED
-from backprop_sheet.network import sigmoid
+from backprop_sheet.check.model import Model
 
 RTOL = 1e-9  # relative tolerance of every comparison
 ATOL = 1e-12  # absolute floor, for values near zero (gradients cross zero as training goes on)
 
 Values = Mapping[str, np.ndarray]
-
-
-def _delta_out(o: int) -> Callable:  # ∂E/∂o for output o: (a_o − t)·a_o·(1 − a_o)
-    return lambda v: (v[f"a_o{o}"] - v[f"t{o}"]) * v[f"a_o{o}"] * (1 - v[f"a_o{o}"])
-
-
-def _hidden(n: int, h: int, i: int, w_a: str, w_b: str) -> tuple[tuple[str, ...], Callable]:
-    def f(v):
-        upstream = _delta_out(1)(v) * v[w_a] + _delta_out(2)(v) * v[w_b]
-        return upstream * v[f"a_h{h}"] * (1 - v[f"a_h{h}"]) * v[f"i{i}"]
-    return ("a_o1", "a_o2", "t1", "t2", w_a, w_b, f"a_h{h}", f"i{i}"), f
-
-
-def _output(o: int, h: int) -> tuple[tuple[str, ...], Callable]:
-    return (f"a_o{o}", f"t{o}", f"a_h{h}"), lambda v: _delta_out(o)(v) * v[f"a_h{h}"]
-
-
-def _update(n: int) -> tuple[tuple[str, ...], Callable]:
-    return (f"prev.w{n}", f"prev.dE_dw{n}", "eta"), lambda v: v[f"prev.w{n}"] - v["eta"] * v[f"prev.dE_dw{n}"]
-
-
-# quantity → (its inputs, its formula): the equations of docs/workbook.md, one row at a time
-FORMULAS: dict[str, tuple[tuple[str, ...], Callable[[Values], np.ndarray]]] = {
-    **{f"w{n}": _update(n) for n in range(1, 9)},
-    "h1": (("w1", "i1", "w2", "i2", "b1"), lambda v: v["w1"] * v["i1"] + v["w2"] * v["i2"] + v["b1"]),
-    "h2": (("w3", "i1", "w4", "i2", "b1"), lambda v: v["w3"] * v["i1"] + v["w4"] * v["i2"] + v["b1"]),
-    "a_h1": (("h1",), lambda v: sigmoid(v["h1"])),
-    "a_h2": (("h2",), lambda v: sigmoid(v["h2"])),
-    "o1": (("w5", "a_h1", "w6", "a_h2", "b2"), lambda v: v["w5"] * v["a_h1"] + v["w6"] * v["a_h2"] + v["b2"]),
-    "o2": (("w7", "a_h1", "w8", "a_h2", "b2"), lambda v: v["w7"] * v["a_h1"] + v["w8"] * v["a_h2"] + v["b2"]),
-    "a_o1": (("o1",), lambda v: sigmoid(v["o1"])),
-    "a_o2": (("o2",), lambda v: sigmoid(v["o2"])),
-    "E1": (("t1", "a_o1"), lambda v: 0.5 * (v["t1"] - v["a_o1"]) ** 2),
-    "E2": (("t2", "a_o2"), lambda v: 0.5 * (v["t2"] - v["a_o2"]) ** 2),
-    "E_total": (("E1", "E2"), lambda v: v["E1"] + v["E2"]),
-    "dE_dw1": _hidden(1, 1, 1, "w5", "w7"),
-    "dE_dw2": _hidden(2, 1, 2, "w5", "w7"),
-    "dE_dw3": _hidden(3, 2, 1, "w6", "w8"),
-    "dE_dw4": _hidden(4, 2, 2, "w6", "w8"),
-    "dE_dw5": _output(1, 1),
-    "dE_dw6": _output(1, 2),
-    "dE_dw7": _output(2, 1),
-    "dE_dw8": _output(2, 2),
-}
 
 
 class RowValues(dict):
@@ -76,17 +31,13 @@ class RowValues(dict):
 
 
 def resolve(student: dict[str, np.ndarray], params: dict[str, np.ndarray],
-            reference: dict[str, np.ndarray]) -> RowValues:
-    """The student's columns, with any missing one filled in: weights from the reference trajectory,
-    every other quantity from its formula on the student's own values."""
+            reference: dict[str, np.ndarray], m: Model) -> RowValues:
+    """The student's columns, with any missing one filled in: trained parameters from the reference
+    trajectory, every other quantity from its formula on the student's own values."""
     values = RowValues(params | student)
-    for q in CHECKED:
+    for q in m.checked:
         if q not in values:
-            if q.startswith("w"):
-                values[q] = reference[q]
-            else:
-                inputs, f = FORMULAS[q]
-                values[q] = f(values)
+            values[q] = reference[q] if q in m.trained else m.formulas[q].f(values)
     return values
 
 

@@ -7,11 +7,10 @@ own, on a sheet of their own, so that it is graded like any other iteration: eac
 the student's other values, and against the reference. Every cell keeps its real address in reports.
 """
 
-from backprop_sheet.check.headers import CHECKED, PARAMETERS, canonical
+from backprop_sheet.check.headers import canonical, is_parameter, is_quantity
 from backprop_sheet.check.sheets import Sheet, cell_name
 from backprop_sheet.check.tables import MIN_HEADERS, Table
 
-_KEYS = set(CHECKED) | set(PARAMETERS) | {"eta"}
 _STEPS = {"column": (0, 1), "row": (1, 0)}  # where a label's value stands: to its right, or below it
 
 
@@ -20,7 +19,7 @@ def _name(text) -> str | None:
     if not isinstance(text, str) or text.startswith("="):
         return None
     key = canonical(text)
-    return key if key in _KEYS else None
+    return key if is_quantity(key) or is_parameter(key) or key == "eta" else None
 
 
 def _pairs(sheet: Sheet, step: tuple[int, int]) -> dict[str, tuple[int, int]]:
@@ -37,8 +36,8 @@ def _pairs(sheet: Sheet, step: tuple[int, int]) -> dict[str, tuple[int, int]]:
 def find_one_pass(sheet: Sheet) -> list[tuple[Table, Sheet]]:
     """The sheet's one labelled iteration as (a one-row table, the sheet that holds its row), if it has one."""
     step, best = max(((step, _pairs(sheet, step)) for step in _STEPS.values()),
-                     key=lambda item: sum(q in CHECKED for q in item[1]))
-    if sum(q in CHECKED for q in best) < MIN_HEADERS:
+                     key=lambda item: sum(is_quantity(q) for q in item[1]))
+    if sum(is_quantity(q) for q in best) < MIN_HEADERS:
         return []
     row = Sheet(sheet.title)
     columns, cells = {}, {}

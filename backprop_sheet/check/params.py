@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_sheet.check.headers import PARAMETERS, label
+from backprop_sheet.check.headers import label
 from backprop_sheet.check.sheets import Sheet, cell_name
 from backprop_sheet.check.tables import Table
-from backprop_sheet.config import SheetConfig
 
 
 @dataclass(frozen=True)
@@ -96,18 +95,21 @@ def nearest_label(key: str, table: Table, labels: list[Label], tables: list[Tabl
     return None
 
 
-def network_parameters(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
-                       config: SheetConfig, config_source: str) -> dict[str, Found]:
-    defaults = dict(zip(PARAMETERS, (*config.inputs, *config.targets, *config.biases)))
+def network_parameters(keys: tuple[str, ...], table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
+                       defaults: dict[str, float], config_source: str) -> dict[str, Found]:
+    """Each parameter's value and where it was found; a key with no value anywhere is left out."""
     found = {}
-    for key in PARAMETERS:
+    for key in keys:
         if key in table.columns:
             value = _number(sheet.get(table.first_row, table.columns[key]))
             if value is not None:
                 found[key] = Found(value, f"column {key!r}, cell {table.cell(key, 0)}")
                 continue
         lab = nearest_label(key, table, labels, tables)
-        found[key] = Found(lab.value, lab.source) if lab else Found(defaults[key], config_source)
+        if lab:
+            found[key] = Found(lab.value, lab.source)
+        elif key in defaults:
+            found[key] = Found(defaults[key], config_source)
     return found
 
 
@@ -134,16 +136,18 @@ class Inferred:
     estimates: int
 
 
-def infer_rate(values: dict[str, np.ndarray]) -> Inferred | None:
-    """The learning rate the weight updates use, from the student's own weights and gradients."""
+def infer_rate(values: dict[str, np.ndarray], steps: dict[str, str]) -> Inferred | None:
+    """The learning rate the updates use, from the student's own parameters and their steps
+    ({w1: dE_dw1, …}, or the velocities with momentum)."""
     estimates = []
-    for n in range(1, 9):
-        w, g = values.get(f"w{n}"), values.get(f"dE_dw{n}")
+    for p, s in steps.items():
+        w, g = values.get(p), values.get(s)
         if w is None or g is None or len(w) < 2:
             continue
         step, grad = w[:-1] - w[1:], g[:-1]
         # only where the gradient is large enough against the weight's rounding for a clean quotient
-        ok = np.isfinite(step) & np.isfinite(grad) & (np.abs(grad) > 1e-7 * np.maximum(np.abs(w[:-1]), 1e-3))
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(step) & np.isfinite(grad) & (np.abs(grad) > 1e-7 * np.maximum(np.abs(w[:-1]), 1e-3))
         estimates.append(step[ok] / grad[ok])
     if not estimates:
         return None

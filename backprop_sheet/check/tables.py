@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from backprop_sheet.check.headers import CHECKED, canonical
+from backprop_sheet.check.headers import CHECKED, canonical, is_quantity
 from backprop_sheet.check.sheets import Sheet, cell_name, column_letter
 
 MIN_HEADERS = 6  # distinct checked quantities a row must name to be a table's header row
@@ -19,6 +19,9 @@ class Table:
     unmapped: list[str] = field(default_factory=list)  # "C3 'notes'": headers that name nothing we check
     cells: dict[str, str] | None = None  # a one-pass table's real cells (its row is gathered from them)
     span: str | None = None  # and the range they stand in
+    quantities: tuple[str, ...] = CHECKED  # what the table's network computes (set once its shape is known)
+    identified: dict[str, str] = field(default_factory=dict)  # quantity → how its column was found
+    other_columns: list[int] = field(default_factory=list)  # columns with numbers that no header names
 
     @property
     def rows(self) -> int:
@@ -26,7 +29,7 @@ class Table:
 
     @property
     def missing(self) -> list[str]:
-        return [q for q in CHECKED if q not in self.columns]
+        return [q for q in self.quantities if q not in self.columns]
 
     def cell(self, quantity: str, k: int) -> str:
         """The cell of iteration k + 1 (k counts from 0) of a mapped quantity."""
@@ -77,7 +80,7 @@ def find_tables(sheet: Sheet) -> list[Table]:
         named = sorted((c, canonical(text)) for c, text in rows[r])
         named = [(c, name) for c, name in named if name]
         for columns in _segments(named):
-            checked = [q for q in columns if q in CHECKED]
+            checked = [q for q in columns if is_quantity(q)]
             if len(checked) < MIN_HEADERS:
                 continue
             last = r
@@ -88,11 +91,17 @@ def find_tables(sheet: Sheet) -> list[Table]:
             # a parameter named on the header row is a column only if numbers stand below it; otherwise
             # it is a label beside the table ("i1" with its value to the right)
             columns = {q: c for q, c in columns.items()
-                       if q in CHECKED or q == "iteration" or _is_number(sheet.get(r + 1, c))}
+                       if is_quantity(q) or q == "iteration" or _is_number(sheet.get(r + 1, c))}
             lo, hi = min(columns.values()), max(columns.values())
             used = set(columns.values())
             unmapped = [f"{column_letter(c)}{r} {text!r}" for c, text in sorted(rows[r])
                         if lo <= c <= hi and c not in used and text.strip()]
-            tables.append(Table(sheet.title, r, r + 1, last, columns, unmapped))
+            # columns beside the named ones whose header names nothing (or is blank), with numbers below
+            others = [c for c in range(lo, hi + 1) if c not in used and _is_number(sheet.get(r + 1, c))]
+            c = hi + 1
+            while c not in used and isinstance(sheet.get(r, c), str) and _is_number(sheet.get(r + 1, c)):
+                others.append(c)
+                c += 1
+            tables.append(Table(sheet.title, r, r + 1, last, columns, unmapped, other_columns=others))
             taken_until = max(taken_until, last)
     return tables

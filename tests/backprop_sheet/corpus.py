@@ -271,7 +271,7 @@ SPECS = [
          templates={"h1": "{w1}*{i1}+{w2}+{i2}+{b1}"}),
     Spec("mistake_h2_typo", (("h2", "h2_w4_plus_i2", "'lr 0.5'!K6"),), headers=HEADERS_B,
          templates={"h2": "{w3}*{i1}+{w4}+{i2}+{b1}"}),
-    Spec("mistake_a_h2_from_h1", (("a_h2", "unknown", "'lr 0.5'!M6"),), templates={"a_h2": "1/(1+EXP(-{h1}))"}),
+    Spec("mistake_a_h2_from_h1", (("a_h2", "wrong_hidden_activation", "'lr 0.5'!M6"),), templates={"a_h2": "1/(1+EXP(-{h1}))"}),
     Spec("mistake_hidden_activation", (("dE_dw3", "wrong_hidden_activation", "'lr 0.5'!W6"),
                                       ("dE_dw4", "wrong_hidden_activation", "'lr 0.5'!X6")),
          templates={"dE_dw3": _hidden(2, 1, "w6", "w8", "{a_h1}*(1-{a_h1})"),

@@ -28,7 +28,7 @@ def test_header_spellings(quantity):
         assert canonical(text) == quantity, text
 
 
-@pytest.mark.parametrize("text", ["notes", "momentum", "E_total/Loss", "quantity", "Initial Values", "", None, 3.0])
+@pytest.mark.parametrize("text", ["notes", "notes on momentum", "E_total/Loss", "quantity", "Initial Values", "", None, 3.0])
 def test_other_headers_name_nothing(text):
     assert canonical(text) is None
 
