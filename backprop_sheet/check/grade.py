@@ -195,18 +195,26 @@ def _by_content(table: Table, sheet: Sheet, m: Model, values: local.RowValues, c
         if np.isfinite(got).sum() * 2 < len(got) or not missing:
             continue
         for q in missing:
-            formula = m.formulas[q]
-            with np.errstate(all="ignore"):
-                expected = formula.f(values)
-            ok = local.agrees(got, expected, np.zeros_like(got), column[3])
-            if ok.sum() >= BY_CONTENT * len(got):
+            how = _reproduces(m, q, values, got, column[3])
+            if how:
                 header = sheet.get(table.header_row, col)
-                found[q] = (f"by what it computes ({diagnose.show(formula.text)})"
-                            + (f"; its header {header!r} names nothing we know" if header else ", without a header"))
+                found[q] = how + (f"; its header {header!r} names nothing we know" if header else ", without a header")
                 table.columns[q], cols[q] = col, column
                 missing.remove(q)
                 break
     return found
+
+
+def _reproduces(m: Model, q: str, values: local.RowValues, got: np.ndarray, delta: np.ndarray) -> str | None:
+    """How a column's numbers are q's: by q's formula, or by one of its known wrong variants; else None."""
+    candidates = [(m.formulas[q], None)] + [(v.formula, v.id) for v in diagnose.variants(m.spec, q)]
+    for formula, mistake in candidates:
+        with np.errstate(all="ignore"):
+            expected = formula.f(values)
+        if local.agrees(got, expected, np.zeros_like(got), delta).sum() >= BY_CONTENT * len(got):
+            return (f"by what it computes ({diagnose.show(formula.text)}"
+                    + (f", the known mistake {mistake})" if mistake else ")"))
+    return None
 
 
 def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],

@@ -61,6 +61,8 @@ HEADERS_D = (HEADERS_A | {"E_total": "E_tot (loss)", "a_h1": "a_h_1", "a_h2": "a
 HEADERS_E = HEADERS_A | {"E_total": "Etotal"} | {f"dE_dw{n}": f"dE_total/dw{n}" for n in range(1, 9)}
 HEADERS_F = HEADERS_A | {"E_total": "E total"} | {f"dE_dw{n}": f"∂E/∂w{n}" for n in range(1, 9)}
 # Gradient headers as real submissions spell them, each column its own way, and a "Step" counter in front
+# Headers that name nothing: the columns are found by what they compute
+HEADERS_H = HEADERS_A | {"h1": "Σ net 1", "a_o2": "ŷ (2nd)", "dE_dw7": ""}
 HEADERS_G = HEADERS_A | {"iteration": "Step"} | dict(zip(
     (f"dE_dw{n}" for n in range(1, 9)), ("E∂w1", "dw2", "∂E∂W3", "Etotaldw4", "δE_tot/δw5", "E∂w6", "dw7", "∂E∂W8")))
 
@@ -78,6 +80,7 @@ class Spec:
     rows: int = 12
     biases: tuple[float, float] = (0.0, 0.0)
     templates: dict = field(default_factory=dict)  # the planted mistake: quantity → its wrong template
+    planted_from: int = 1  # the iteration from which the planted templates stand (the rows above are right)
     update_rate: float | None = None  # a literal rate in the update formulas (wrong_learning_rate)
     paste_from: int = 0  # iteration from which `paste` columns hold numbers, not formulas
     paste: tuple[str, ...] = ()
@@ -110,18 +113,19 @@ def _write_table(ws, spec: Spec, rate: float, row0: int, col0: int, refs: dict[s
         col = col0 + k
         if q is None:
             continue
-        header = spec.headers.get(q) or {"notes": "notes", "iteration": "iteration", "i1": "i1", "i2": "i2",
+        header = spec.headers[q] if q in spec.headers else {"notes": "notes", "iteration": "iteration", "i1": "i1", "i2": "i2",
                                          "t1": "t1 (target of out_o1)", "t2": "t2"}[q]
-        ws.cell(row0, col, header)
+        if header:
+            ws.cell(row0, col, header)
         columns[q] = get_column_letter(col)
-    templates = TEMPLATES | spec.templates
     eta = repr(spec.update_rate) if spec.update_rate is not None else refs["eta"]
     reference = _trajectory(spec, rate)
     stale = _trajectory(spec, spec.paste_rate) if spec.paste_rate else reference
     for k in range(spec.rows):
         r = row0 + 1 + k
+        templates = TEMPLATES | spec.templates if k + 1 >= spec.planted_from else TEMPLATES
 
-        def ref(m: re.Match, r: int = r) -> str:
+        def ref(m: re.Match, r: int = r, templates: dict = templates) -> str:
             key = m[2]
             if key == "eta":
                 return eta
@@ -322,6 +326,13 @@ SPECS = [
          templates={"o1": "{w5}*{a_h1}+{w6}*{a_h2}"}),
     Spec("mistake_sigmoid_sign", (("a_o2", "sigmoid_sign", "'lr 0.5'!Q6"),), templates={"a_o2": "1/(1+EXP({o2}))"}),
     Spec("mistake_unknown", (("a_o1", "unknown", "'lr 0.5'!P6"),), templates={"a_o1": "1/(1+EXP(-{o1}))+0.001"}),
+    Spec("mistake_wrong_row", (("h2", "wrong_row", "'lr 0.5'!K7"),), planted_from=2,
+         templates={"h2": "{prev.w3}*{i1}+{w4}*{i2}+{b1}"}),
+    Spec("mistake_wrong_row_gradient", (("dE_dw6", "wrong_row", "'lr 0.5'!Z7"),), planted_from=2, headers=HEADERS_C,
+         templates={"dE_dw6": "({a_o1}-{t1})*{a_o1}*(1-{a_o1})*{prev.a_h2}"}),
+    Spec("right_headers_that_name_nothing", headers=HEADERS_H, rates=(0.8,)),
+    Spec("mistake_in_a_column_without_a_name", (("a_o2", "sigmoid_sign", "'lr 0.5'!Q6"),), headers=HEADERS_H,
+         templates={"a_o2": "1/(1+EXP({o2}))"}),
     Spec("mistake_ods_h1_typo", (("h1", "h1_w2_plus_i2", "'lr 0.5'!J6"), ("h1", "h1_w2_plus_i2", "'lr 1'!J6")),
          rates=(0.5, 1.0), suffix=".ods", templates={"h1": "{w1}*{i1}+{w2}+{i2}+{b1}"}),
 ]

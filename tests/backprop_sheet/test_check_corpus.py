@@ -174,3 +174,13 @@ def test_real_workbooks_are_graded_alike_with_and_without_libreoffice(soffice, m
     saved = check(real)
     assert [r.values_from for r in saved] == ["values as saved by Microsoft Excel"] * len(real)
     assert [_verdict(r) for r in saved] == [_verdict(r) for r in recalculated]
+
+
+def test_columns_without_a_readable_header_are_named_by_what_they_compute(graded):
+    table = graded["right_headers_that_name_nothing"].tables[0].table
+    assert table.missing == []
+    assert table.identified["w1"] == "header 'w1'"
+    for q, header in (("h1", "its header 'Σ net 1'"), ("a_o2", "its header 'ŷ (2nd)'"), ("dE_dw7", "without a header")):
+        assert table.identified[q].startswith("by what it computes (") and header in table.identified[q], q
+    wrong = graded["mistake_in_a_column_without_a_name"].tables[0].table
+    assert "the known mistake sigmoid_sign" in wrong.identified["a_o2"]
