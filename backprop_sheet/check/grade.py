@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backprop_sheet import network
-from backprop_sheet.check import diagnose, local, shape
+from backprop_sheet.check import diagnose, local, refs, shape
 from backprop_sheet.check.model import Model, model
 from backprop_sheet.check.onepass import find_one_pass
 from backprop_sheet.check.params import (
@@ -147,6 +147,14 @@ def _rate(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
     else:
         used = None
     return used, found, contradicted, inferred.value if contradicted else None
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Where a table's parameters and rate were read: what a student's formula may point at."""
+    parameters: dict[str, Found]
+    rate: Found | None
+    labels: list[Label]
 
 
 DEFAULT_SOURCE = "the assignment's default"  # config_source when no --config was given
@@ -302,7 +310,8 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
         columns[q] = Column(q, status, first)
         if len(bad_local) and (pasted is None or bad_local[0] < pasted):
             k = bad_local[0]
-            causes.append(_diagnose(q, k, table, values, deltas, got, raw, expected, ~ok_local, got_delta, m))
+            causes.append(_diagnose(q, k, table, values, deltas, got, raw, expected, ~ok_local, got_delta, m, sheet,
+                                    _Context(parameters, used, labels)))
         if pasted is not None:
             k = pasted
             later = bad_local[bad_local >= pasted]
@@ -359,7 +368,8 @@ def _pasted(formula: np.ndarray, first: int) -> int | None:
     return int(start + constants[0]) if len(constants) else None
 
 
-def _diagnose(q, k, table, values, deltas, got, raw, expected, bad, got_delta, m: Model) -> RootCause:
+def _diagnose(q, k, table, values, deltas, got, raw, expected, bad, got_delta, m: Model, sheet: Sheet,
+              context: "_Context") -> RootCause:
     best, best_hits = None, 0
     for variant in diagnose.variants(m.spec, q):
         v_expected, v_slack = local.expected_and_slack(variant.inputs, variant.f, values, deltas)
@@ -368,12 +378,33 @@ def _diagnose(q, k, table, values, deltas, got, raw, expected, bad, got_delta, m
             best, best_hits = variant, hits
     if best is not None:
         return RootCause(q, table.cell(q, k), best.id, best.message, _num(expected[k]), _got(raw[k]), k)
-    inputs = ", ".join(i.replace("prev.", "") + (" of the row above" if i.startswith("prev.") else "")
-                       for i in m.formulas[q].inputs)
     exp = expected[k]
-    return RootCause(q, table.cell(q, k), "unknown",
-                     f"expected {exp:.10g} from this row's {inputs}, got {_got(raw[k])!r}"
-                     if np.isfinite(exp) else f"got {_got(raw[k])!r}", _num(exp), _got(raw[k]), k)
+    numbers = f"expected {exp:.10g}, got {_got(raw[k])!r}" if np.isfinite(exp) else f"got {_got(raw[k])!r}"
+    reading = None
+    if table.cells is None:
+        reading = refs.read(table, sheet, table.first_row + k, table.columns[q], m.formulas[q].inputs,
+                            context.parameters, context.rate, context.labels)
+    if reading and reading.wrong_row:
+        wrong = " and ".join(refs.said(got) for got, _ in reading.wrong_row)
+        right = " and ".join(refs.said(need) for _, need in reading.wrong_row)
+        return RootCause(q, table.cell(q, k), "wrong_row", f"{q}'s formula reads {wrong} where {right} belongs "
+                         f"({numbers})", _num(exp), _got(raw[k]), k)
+    if reading and (reading.extra or reading.missing):
+        parts = []
+        if reading.extra:
+            parts.append("reads " + ", ".join(refs.said(x) for x in reading.extra))
+        if reading.missing:
+            parts.append("does not read " + ", ".join(refs.said(x) for x in reading.missing))
+        message = f"{q}'s formula {' and '.join(parts)}, which {diagnose.show(m.formulas[q].text)} needs ({numbers})"
+    elif reading:
+        message = (f"{q}'s formula reads the right cells, so an operator or a number in it differs from "
+                   f"{diagnose.show(m.formulas[q].text)} ({numbers})")
+    else:
+        inputs = ", ".join(i.replace("prev.", "") + (" of the row above" if i.startswith("prev.") else "")
+                           for i in m.formulas[q].inputs)
+        message = (f"expected {exp:.10g} from this row's {inputs}, got {_got(raw[k])!r}"
+                   if np.isfinite(exp) else f"got {_got(raw[k])!r}")
+    return RootCause(q, table.cell(q, k), "unknown", message, _num(exp), _got(raw[k]), k)
 
 
 def grade_sheets(path: str, sheets: list[Sheet], config: SheetConfig, config_source: str) -> FileResult:

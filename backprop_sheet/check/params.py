@@ -107,7 +107,7 @@ def network_parameters(keys: tuple[str, ...], table: Table, sheet: Sheet, labels
                 continue
         lab = nearest_label(key, table, labels, tables)
         if lab:
-            found[key] = Found(lab.value, lab.source)
+            found[key] = Found(lab.value, lab.source, (lab.sheet, *lab.value_cell))
         elif key in defaults:
             found[key] = Found(defaults[key], config_source)
     return found

@@ -26,9 +26,20 @@ class Sheet:
     values: dict[tuple[int, int], object] = field(default_factory=dict)  # (row, col), 1-based → value
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # cells holding a formula → its text
     unvalued: list[tuple[int, int]] = field(default_factory=list)  # formula cells saved without their value
+    shared: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # follower → its master's cell
 
     def get(self, row: int, col: int):
         return self.values.get((row, col))
+
+    def formula(self, row: int, col: int) -> str | None:
+        """The cell's formula text, a shared formula's follower included (Excel writes the master's alone)."""
+        text = self.formulas.get((row, col))
+        if text or (row, col) not in self.shared:
+            return text or None
+        master = self.shared[(row, col)]
+        from openpyxl.formula.translate import Translator  # only for the few cells a diagnosis reads
+        origin, target = f"{column_letter(master[1])}{master[0]}", f"{column_letter(col)}{row}"
+        return Translator("=" + self.formulas[master].removeprefix("="), origin).translate_formula(target)
 
 
 def typed(value: float) -> float:
@@ -90,6 +101,7 @@ def _sheet_parts(package: zipfile.ZipFile) -> list[tuple[str, str]]:
 def _read_sheet(package: zipfile.ZipFile, title: str, part: str, strings: list[str]) -> Sheet:
     sheet = Sheet(title)
     values, formulas = sheet.values, sheet.formulas
+    masters, followers = {}, {}  # shared formulas: si → the master's cell; a follower's cell → its si
     c_tag, v_tag, f_tag, is_tag = f"{_MAIN}c", f"{_MAIN}v", f"{_MAIN}f", f"{_MAIN}is"
     with package.open(part) as data:
         for _, element in iterparse(data):
@@ -105,6 +117,11 @@ def _read_sheet(package: zipfile.ZipFile, title: str, part: str, strings: list[s
             f = element.find(f_tag)
             if f is not None:
                 formulas[key] = f.text or ""  # "" also for the followers of a shared formula (t="shared")
+                if f.get("t") == "shared":
+                    if f.text:
+                        masters[f.get("si")] = key
+                    else:
+                        followers[key] = f.get("si")
                 if v is None or (v.text is None and kind not in ("str", "inlineStr")):
                     sheet.unvalued.append(key)  # as openpyxl saves a formula: no value to read
             if kind == "inlineStr":
@@ -124,6 +141,7 @@ def _read_sheet(package: zipfile.ZipFile, title: str, part: str, strings: list[s
                 else:
                     values[key] = float(text)
             element.clear()
+    sheet.shared = {key: masters[si] for key, si in followers.items() if si in masters}
     return sheet
 
 
