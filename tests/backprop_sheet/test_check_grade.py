@@ -56,7 +56,14 @@ def test_wrong_a_h2_is_the_root_cause_not_its_consequences():
         fwd[f"a_o{o}"] = network.sigmoid(fwd[f"o{o}"])
         fwd[f"E{o}"] = 0.5 * ((0.01, 0.99)[o - 1] - fwd[f"a_o{o}"]) ** 2
     fwd["E_total"] = fwd["E1"] + fwd["E2"]
-    grads = network.backward([cols[w][0] for w in network.WEIGHTS], (0.05, 0.10), (0.01, 0.99), fwd)
+    # the gradients by hand, from the wrong a_h2: δ_o = (a_o − t)·a_o·(1 − a_o)
+    w = {n: cols[f"w{n}"][0] for n in range(1, 9)}
+    d1, d2 = ((fwd[f"a_o{o}"] - t) * fwd[f"a_o{o}"] * (1 - fwd[f"a_o{o}"]) for o, t in ((1, 0.01), (2, 0.99)))
+    s1, s2 = (fwd[f"a_h{h}"] * (1 - fwd[f"a_h{h}"]) for h in (1, 2))
+    grads = {"dE_dw5": d1 * fwd["a_h1"], "dE_dw6": d1 * fwd["a_h2"], "dE_dw7": d2 * fwd["a_h1"],
+             "dE_dw8": d2 * fwd["a_h2"], "dE_dw1": (d1 * w[5] + d2 * w[7]) * s1 * 0.05,
+             "dE_dw2": (d1 * w[5] + d2 * w[7]) * s1 * 0.10, "dE_dw3": (d1 * w[6] + d2 * w[8]) * s2 * 0.05,
+             "dE_dw4": (d1 * w[6] + d2 * w[8]) * s2 * 0.10}
     for q in list(fwd) + [g for g in grads if g in CHECKED]:
         if q in cols:
             cols[q] = np.array([(fwd | grads)[q]])
