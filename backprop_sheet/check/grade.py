@@ -40,6 +40,7 @@ class Column:
     cells: int = 0  # the column's cells (iterations)
     wrong_here: int = 0  # cells wrong from the student's own inputs: the mistakes made in this column
     wrong_reference: int = 0  # cells off the reference trajectory, inherited mistakes included
+    pasted: int = 0  # cells from the first number pasted below the column's formulas to the end
 
 
 @dataclass
@@ -310,7 +311,7 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
         else:
             first = None
         status = "constant" if pasted is not None else "wrong" if first else "ok"
-        columns[q] = Column(q, status, first, n, len(bad_local), len(bad_ref))
+        columns[q] = Column(q, status, first, n, len(bad_local), len(bad_ref), 0 if pasted is None else n - pasted)
         if len(bad_local) and (pasted is None or bad_local[0] < pasted):
             k = bad_local[0]
             causes.append(_diagnose(q, k, table, values, deltas, got, raw, expected, ~ok_local, got_delta, m, sheet,
