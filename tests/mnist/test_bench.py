@@ -55,6 +55,16 @@ def test_matmul_gflops_is_a_positive_rate():
 def test_models_are_interleaved_seed_by_seed():
     order = benchmark.interleaved(["reference", "seed", "fast"], {"reference": 2, "seed": 1, "fast": 3})
     assert order == [("reference", 1), ("seed", 1), ("fast", 1), ("reference", 2), ("fast", 2), ("fast", 3)]
+    by_rule = benchmark.interleaved(["fast", "tiny"], {"fast": 2, "tiny": 1}, benchmark.FIRST_SEED)
+    assert by_rule == [("fast", 100), ("tiny", 100), ("fast", 101)]
+
+
+@pytest.mark.slow
+def test_a_benchmark_run_times_the_whole_mnist_train_command(dataset, tmp_path):
+    run = benchmark.run_in_child({"model": "fast", "seed": 100, "device": "cpu", "subset": 1024, "epochs": 1,
+                                  "threads": 0, "flops": 1.0, "peaks": {"fp32": 1.0, "bf16": 1.0}, "noisy": True})
+    assert run["command"].startswith("mnist train --model fast --seed 100 --device cpu --out RUN_FOLDER")
+    assert run["wall_seconds"] > run["total_seconds"] > 0  # start-up, data and the plot are in the wall time
 
 
 def fake_benchmark() -> dict:
