@@ -113,7 +113,22 @@ def verify(path, engine):
               "saved values only.")
 @click.option("--soffice", help="LibreOffice's soffice program, where it is not on PATH "
               "[default: $BACKPROP_SOFFICE, else PATH, else LibreOffice's usual install folder].")
-def check(files, config_path, json_path, csv_path, annotate_dir, recalculate_mode, soffice):
+@click.option("--html", "html_dir", help="Write a class overview (index.html) and a feedback page per submission "
+              "into this folder: self-contained pages to open, print or hand out.")
+@click.option("--gradescope", "gradescope_path", help="Write Gradescope's autograder results (one test per part) "
+              "for the one FILE to this .json file (in an autograder: /autograder/results/results.json).")
+@click.option("--lms-csv", "lms_csv_path", help="Also write the grades as a learning platform imports them (one "
+              "row per file: student id, score, feedback) to this .csv file; --lms says which platform.")
+@click.option("--lms", type=click.Choice(["canvas", "moodle"]), default="canvas", show_default=True,
+              help="The import form of --lms-csv: Canvas's grade book (Grades → Import), or Moodle's grading "
+                   "worksheet (the assignment's Upload grading worksheet).")
+@click.option("--similar", is_flag=True, help="Also report pairs of submissions that share more than the "
+              "assignment forces (formulas, layout, formats, metadata, wording, mistakes): evidence to weigh, "
+              "not a verdict.")
+@click.option("--similar-threshold", type=_Number(float), help="With --similar: the score (0 to 1) from which a "
+              "pair is reported [default: 0.5].")
+def check(files, config_path, json_path, csv_path, annotate_dir, recalculate_mode, soffice, html_dir,
+          gradescope_path, lms_csv_path, lms, similar, similar_threshold):
     """Grade students' workbooks FILE... (.xlsx, .xlsm, .ods, .xls, .csv) in whatever layout they chose.
 
     Exit status: 0 when every table of every file is right, 1 when any is not (or a file is
@@ -121,7 +136,9 @@ def check(files, config_path, json_path, csv_path, annotate_dir, recalculate_mod
     """
     from backprop_sheet.check.run import RecalcError, run
     try:
-        results, text = run(list(files), config_path, json_path, csv_path, annotate_dir, recalculate_mode, soffice)
+        results, text = run(list(files), config_path, json_path, csv_path, annotate_dir, recalculate_mode, soffice,
+                            html_dir=html_dir, gradescope_path=gradescope_path, lms_csv_path=lms_csv_path, lms=lms,
+                            similar=similar, similar_threshold=similar_threshold)
     except RecalcError as error:
         raise InputError(str(error)) from None
     click.echo(text, nl=False)

@@ -68,6 +68,7 @@ class TableResult:
     root_causes: list[RootCause]
     notes: list[str] = field(default_factory=list)
     network: Network = DEFAULT  # the network it was graded as
+    initial: dict[str, float] = field(default_factory=dict)  # the trained parameters' first row, as the table shows
 
     @property
     def ok(self) -> bool:
@@ -344,7 +345,8 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
                                     "but leaves the reference trajectory here", first.expected, first.got,
                                     _row_of(first.cell)))
     causes.sort(key=lambda c: (c.row, m.checked.index(c.quantity)))
-    return TableResult(table, used, rates_found, parameters, columns, causes, notes, spec)
+    shown = {p: float(student[p][0]) for p in m.trained if p in student and np.isfinite(student[p][0])}
+    return TableResult(table, used, rates_found, parameters, columns, causes, notes, spec, shown)
 
 
 def _drift(used: Found | None, sheet: Sheet, n: int) -> np.ndarray:

@@ -5,8 +5,9 @@ import io
 import json
 from pathlib import Path
 
+from backprop_sheet.check import stats
 from backprop_sheet.check.grade import FileResult, TableResult
-from backprop_sheet.check.headers import CHECKED
+from backprop_sheet.layout import column_letter
 from bpcore.files import atomic_write
 
 
@@ -27,8 +28,13 @@ def _table_text(t: TableResult) -> list[str]:
     missing = [q for q, c in t.columns.items() if c.status == "missing"]
     if missing:
         lines.append(f"    missing columns: {', '.join(missing)}")
-    if table.unmapped:
-        lines.append(f"    other columns: {', '.join(table.unmapped)}")
+    by_content = {q: how for q, how in table.identified.items() if not how.startswith("header")}
+    for q, how in by_content.items():
+        lines.append(f"    column {_column_of(table, q)} is {q}, identified {how}")
+    named = {f"{_column_of(table, q)}{table.header_row}" for q in by_content}
+    unidentified = [u for u in table.unmapped if u.split()[0] not in named]
+    if unidentified:
+        lines.append(f"    unidentified columns: {', '.join(unidentified)}")
     for note in t.notes:
         lines.append(f"    note: {note}")
     for cause in t.root_causes:
@@ -38,14 +44,19 @@ def _table_text(t: TableResult) -> list[str]:
         lines.append(f"    ✗ {cause.cell} {cause.quantity}: {cause.diagnosis}: {cause.message}{detail}")
     wrong = [c for c in t.columns.values() if c.first_wrong]
     if wrong:
-        first = min(wrong, key=lambda c: (_row(c.first_wrong.cell), CHECKED.index(c.quantity)))
-        names = "every quantity" if len(wrong) == len(CHECKED) else ", ".join(c.quantity for c in wrong)
+        order = list(t.columns)
+        first = min(wrong, key=lambda c: (_row(c.first_wrong.cell), order.index(c.quantity)))
+        names = "every quantity" if len(wrong) == len(order) else ", ".join(c.quantity for c in wrong)
         lines.append(f"    off the reference trajectory: {names}; first at "
                      f"{first.first_wrong.cell}")
     pasted = [c.quantity for c in t.columns.values() if c.status == "constant"]
     if pasted:
         lines.append(f"    numbers where the first rows have formulas: {', '.join(pasted)}")
     return lines
+
+
+def _column_of(table, q: str) -> str:
+    return column_letter(table.columns[q])
 
 
 def _short(source: str, sheet: str) -> str:
@@ -83,6 +94,8 @@ def text(results: list[FileResult]) -> str:
             lines += _table_text(table)
     ok = sum(r.status == "ok" for r in results)
     lines.append(f"{ok} of {len(results)} file{'s' * (len(results) != 1)} right")
+    if len(results) > 1:  # a class: how it went as a whole
+        lines += stats.text(stats.class_stats(results))
     return "\n".join(lines) + "\n"
 
 
@@ -101,6 +114,8 @@ def _table_json(t: TableResult) -> dict:
         "learning_rates_found": [{"value": f.value, "source": f.source} for f in t.rates_found],
         "parameters": {k: {"value": f.value, "source": f.source} for k, f in t.parameters.items()},
         "quantities": {q: {"status": c.status, "first_wrong": _cell(c.first_wrong)} for q, c in t.columns.items()},
+        "network": t.network.describe(),
+        "identified": t.table.identified,
         "unmapped": t.table.unmapped,
         "missing": [q for q, c in t.columns.items() if c.status == "missing"],
         "root_causes": [c.as_dict() for c in t.root_causes],
@@ -108,8 +123,9 @@ def _table_json(t: TableResult) -> dict:
     }
 
 
-def to_json(results: list[FileResult]) -> dict:
-    return {"files": [{
+def to_json(results: list[FileResult], similar=None) -> dict:
+    """Everything found; with `similar` (check.similar.Similarity), its pairs under the key "similar"."""
+    out = {"files": [{
         "path": r.path,
         "status": r.status,
         "error": r.error,
@@ -118,6 +134,9 @@ def to_json(results: list[FileResult]) -> dict:
         "first_mistake": r.root_causes[0].as_dict() if r.root_causes else None,
         "tables": [_table_json(t) for t in r.tables],
     } for r in results]}
+    if similar is not None:
+        out["similar"] = similar.to_json()
+    return out
 
 
 CSV_FIELDS = ("file", "status", "tables", "rows", "quantities_checked", "quantities_right", "score",
@@ -145,9 +164,10 @@ def csv_rows(results: list[FileResult]) -> list[dict]:
     return rows
 
 
-def write_json(path: Path, results: list[FileResult]) -> None:
+def write_json(path: Path, results: list[FileResult], similar=None) -> None:
+    text = json.dumps(to_json(results, similar), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     with atomic_write(path) as file:
-        file.write((json.dumps(to_json(results), indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode())
+        file.write(text.encode())
 
 
 def write_csv(path: Path, results: list[FileResult]) -> None:

@@ -4,6 +4,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,26 +30,60 @@ class Outputs:
     json: Path | None  # --json
     csv: Path | None  # --csv
     annotate: Path | None  # --annotate folder
+    html: Path | None = None  # --html folder
+    gradescope: Path | None = None  # --gradescope results.json
+    lms_csv: Path | None = None  # --lms-csv
+    lms: str = "canvas"  # --lms: the platform whose import form --lms-csv takes
+    similar: float | None = None  # --similar: the threshold of the pairs reported (None: no similarity)
 
 
-def validate_outputs(files: list[str], json_path, csv_path, annotate_dir) -> Outputs:
+def _output_folder(option: str, folder: Path, files: list[str] | None = None) -> Path:
+    """The folder, if it can take the files (`files`: the submissions, which it must not hold)."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{option} {str(folder)!r} is a file, not a folder")
+    if not folder.resolve().parent.is_dir():
+        raise InputError(f"{option}: the folder above {str(folder)!r} does not exist")
+    inputs = {Path(f).resolve().parent for f in files or () if Path(f).exists()}
+    if folder.resolve() in inputs:
+        raise InputError(f"{option} {str(folder)!r} holds submissions: the copies would overwrite "
+                         "them; name another folder")
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{option} folder {str(folder)!r} is not writable")
+    return folder
+
+
+def validate_outputs(files: list[str], json_path, csv_path, annotate_dir, html_dir=None, gradescope_path=None,
+                     lms_csv_path=None, lms: str = "canvas", similar: bool = False,
+                     similar_threshold: float | None = None) -> Outputs:
     """Check every output before the slow part, so bad usage costs nothing and writes nothing."""
+    from backprop_sheet.check import html
+    from backprop_sheet.check import lms as lms_form
+    from backprop_sheet.check import similar as similarity
     json_target = check_target(json_path, ".json") if json_path else None
     csv_target = check_target(csv_path, ".csv") if csv_path else None
-    folder = None
-    if annotate_dir:
-        folder = Path(annotate_dir)
-        if folder.exists() and not folder.is_dir():
-            raise InputError(f"--annotate {str(folder)!r} is a file, not a folder")
-        if not folder.resolve().parent.is_dir():
-            raise InputError(f"--annotate: the folder above {str(folder)!r} does not exist")
-        inputs = {Path(f).resolve().parent for f in files if Path(f).exists()}
-        if folder.resolve() in inputs:
-            raise InputError(f"--annotate {str(folder)!r} holds submissions: the copies would overwrite "
-                             "them; name another folder")
-        if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
-            raise InputError(f"--annotate folder {str(folder)!r} is not writable")
-    return Outputs(json_target, csv_target, folder)
+    folder = _output_folder("--annotate", Path(annotate_dir), files) if annotate_dir else None
+    pages = None
+    if html_dir:
+        pages = _output_folder("--html", Path(html_dir))
+        html.check_folder(pages, files)  # it holds no page of its own that a page would replace
+    gradescope_target = None
+    if gradescope_path:
+        gradescope_target = check_target(gradescope_path, ".json")
+        if len(files) != 1:
+            raise InputError(f"--gradescope writes one submission's results: give it one file, not {len(files)}")
+    if lms not in lms_form.FORMATS:
+        raise InputError(f"--lms must be one of {', '.join(lms_form.FORMATS)}, got {lms!r}")
+    lms_target = check_target(lms_csv_path, ".csv") if lms_csv_path else None
+    targets = [t.resolve() for t in (json_target, csv_target, gradescope_target, lms_target) if t]
+    if len(set(targets)) < len(targets):
+        raise InputError("two outputs name the same file: give each its own")
+    if similar_threshold is not None and not similar:
+        raise InputError("--similar-threshold needs --similar")
+    threshold = similarity.THRESHOLD if similar_threshold is None else similar_threshold
+    if not 0 <= threshold <= 1:
+        raise InputError(f"--similar-threshold must be between 0 and 1, got {threshold:g}")
+    return Outputs(json_target, csv_target, folder, pages, gradescope_target, lms_target, lms,
+                   threshold if similar else None)
 
 
 def _unreadable(path: Path) -> str | None:
@@ -196,13 +231,16 @@ def _read_all(paths: list[Path], config: SheetConfig, config_source: str, grade:
 
 
 def check(files: list[str], config: SheetConfig | None = None, config_source: str = "the assignment's default",
-          annotate: Path | None = None, recalculate_mode: str = "auto", soffice: str | None = None
-          ) -> list[FileResult]:
+          annotate: Path | None = None, recalculate_mode: str = "auto", soffice: str | None = None,
+          visit: Callable[[FileResult, Path | None], None] | None = None) -> list[FileResult]:
     """Grade every file; one that cannot be read or computed is reported as such and does not stop the others.
 
     recalculate_mode: "auto" uses the values a spreadsheet saved where every formula has one, and
     recalculates the rest; "always" recalculates every file (and lists the saved values that were stale);
     "never" only reads saved values.
+    visit(result, workbook): called for each file that was read, with the .xlsx that holds the formulas
+    and values it was graded from (the file itself, or its recalculated copy while that still exists;
+    None for a .csv, or an .xls read without an engine), for the reports that show cells.
     """
     if recalculate_mode not in RECALCULATE:
         raise InputError(f"--recalculate must be one of {', '.join(RECALCULATE)}, got {recalculate_mode!r}")
@@ -271,7 +309,19 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
             computed[result.path] = recalculated
         if annotate is not None:
             _annotate_all(results, computed, annotate)
+        if visit is not None:
+            for result in results:
+                if result.error is None:
+                    visit(result, _workbook(result, computed))
     return results
+
+
+def _workbook(result: FileResult, computed: dict[str, Path | None]) -> Path | None:
+    """The .xlsx a file was graded from: its recalculated copy, else the file itself if it is one."""
+    path = Path(result.path)
+    if result.path in computed:
+        return computed[result.path]
+    return path if path.suffix.lower() in (".xlsx", ".xlsm") else None
 
 
 def _annotate_all(results: list[FileResult], computed: dict[str, Path | None], folder: Path) -> None:
@@ -290,19 +340,44 @@ def _annotate_all(results: list[FileResult], computed: dict[str, Path | None], f
 
 def run(files: list[str], config_path: str | None = None, json_path: str | None = None,
         csv_path: str | None = None, annotate_dir: str | None = None, recalculate_mode: str = "auto",
-        soffice: str | None = None) -> tuple[list[FileResult], str]:
-    """What the CLI does: (the results, the text report); the JSON and CSV are written on the way."""
-    outputs = validate_outputs(files, json_path, csv_path, annotate_dir)
+        soffice: str | None = None, *, html_dir: str | None = None, gradescope_path: str | None = None,
+        lms_csv_path: str | None = None, lms: str = "canvas", similar: bool = False,
+        similar_threshold: float | None = None) -> tuple[list[FileResult], str]:
+    """What the CLI does: (the results, the text report); every file asked for is written on the way."""
+    from backprop_sheet.check import gradescope, html
+    from backprop_sheet.check import lms as lms_form
+    from backprop_sheet.check import similar as similarity
+    outputs = validate_outputs(files, json_path, csv_path, annotate_dir, html_dir, gradescope_path, lms_csv_path,
+                               lms, similar, similar_threshold)
     if config_path:
         config, source = load_config(config_path), f"--config {config_path}"
     else:
         config, source = SheetConfig(), "the assignment's default"
-    results = check(files, config, source, outputs.annotate, recalculate_mode, soffice)
+    sheets, features = {}, {}
+
+    def visit(result: FileResult, workbook: Path | None) -> None:
+        if outputs.html:
+            sheets[result.path] = html.sheets_of(result, workbook)
+        if outputs.similar is not None:
+            features[result.path] = similarity.features(result, workbook)
+
+    wanted = outputs.html or outputs.similar is not None
+    results = check(files, config, source, outputs.annotate, recalculate_mode, soffice, visit if wanted else None)
+    found = similarity.compare(results, features, outputs.similar) if outputs.similar is not None else None
     if outputs.json:
-        report.write_json(outputs.json, results)
+        report.write_json(outputs.json, results, found)
     if outputs.csv:
         report.write_csv(outputs.csv, results)
-    return results, report.text(results)
+    if outputs.gradescope:
+        gradescope.write(outputs.gradescope, results[0])
+    if outputs.lms_csv:
+        lms_form.write(outputs.lms_csv, results, outputs.lms)
+    if outputs.html:
+        html.write(outputs.html, results, sheets, found)
+    text = report.text(results)
+    if found is not None:
+        text += similarity.text(found)
+    return results, text
 
 
 __all__ = ["RecalcError", "check", "run"]
