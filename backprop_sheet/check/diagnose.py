@@ -43,6 +43,7 @@ MISTAKES = {
     "wrong_row": "a reference to the wrong row: this row's value where the row above's belongs, or the reverse",
     "momentum_as_average": "the velocity written β·v + (1 − β)·∂E/∂w, an average, where PyTorch's β·v + ∂E/∂w "
                            "belongs",
+    "other_students_variant": "the table starts from another student's numbers (--key): built on another's handout",
     "unknown": "a mistake of no known kind: compare the expected and the got values",
 }
 

@@ -83,6 +83,9 @@ class FileResult:
     error_kind: str = "unreadable"  # or "needs recalculation": no values saved, and no engine to compute them
     values_from: str | None = None  # "values as saved by Microsoft Excel", "recalculated by LibreOffice", …
     stale: list[str] = field(default_factory=list)  # with --recalculate always: cells whose saved value was stale
+    student: str | None = None  # with --key: whose submission it is
+    student_from: str | None = None  # with --key: how that was found, or why no student matched
+    parts: list | None = None  # the rubric's parts (rubric.Scored), once scored
 
     @property
     def status(self) -> str:

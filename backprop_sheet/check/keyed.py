@@ -83,3 +83,24 @@ def whose_variant(weights: dict[str, float], configs: dict[str, SheetConfig], ow
         return None
     others = [sid for sid, c in configs.items() if sid != own and matches(c)]
     return others[0] if len(others) == 1 else None
+
+
+def mark_other_variants(tables: list, configs: dict[str, SheetConfig], own: str | None) -> None:
+    """Add a root cause `other_students_variant` to each table that shows another student's initial weights."""
+    from backprop_sheet.check.grade import RootCause
+    for t in tables:
+        weights = {w: v for w, v in t.initial.items() if w.startswith("w")}
+        other = whose_variant(weights, configs, own)
+        if other is None:
+            continue
+        first = next(w for w in t.network.weights.values() if w in weights)
+        mine = f"{own}'s" if own else "this submission's student's"
+        t.root_causes.insert(0, RootCause(first, t.table.cell(first, 0), "other_students_variant",
+                                          f"the initial weights are student {other}'s variant, not {mine}: built on "
+                                          f"{other}'s handout", None, None, 0))
+
+
+def unmatched(results: list, ids: list[str]) -> tuple[list[str], list[str]]:
+    """(files that match no student, students with no submission)."""
+    seen = {r.student for r in results if r.student}
+    return [r.path for r in results if r.student is None], [i for i in ids if i not in seen]

@@ -5,10 +5,11 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
+from backprop_sheet.check import parts as scoring
 from backprop_sheet.check import stats, svg
 from backprop_sheet.check.grade import FileResult
 from backprop_sheet.check.page import STATUS, page
-from backprop_sheet.check.parts import PARTS, file_parts, total
+from backprop_sheet.check.parts import file_parts, total
 
 
 def _overview_rows(results: list[FileResult], names: list[str]) -> str:
@@ -59,10 +60,10 @@ def index(results: list[FileResult], names: list[str], similar=None) -> str:
             '<th><button type="button">Status</button></th>'
             '<th class="num" data-type="number"><button type="button">Score</button></th>'
             + "".join(f'<th class="num" data-type="number"><button type="button">{escape(name)}</button></th>'
-                      for name, _, _ in PARTS)
+                      for name in scoring.names(results))
             + '<th class="num" data-type="number"><button type="button">Root causes</button></th>'
               '<th><button type="button">First root cause</button></th>')
-    points = sum(points for _, _, points in PARTS)
+    points = total(file_parts(results[0]))[1] if results else 100.0
     common = s.common or []
     mistakes_chart = (svg.bar_chart(common, "Submissions that make each mistake", "submission") if common
                       else "<p>No mistakes found.</p>")

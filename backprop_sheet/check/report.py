@@ -7,6 +7,7 @@ from pathlib import Path
 
 from backprop_sheet.check import stats
 from backprop_sheet.check.grade import FileResult, TableResult
+from backprop_sheet.check.parts import file_parts, total
 from backprop_sheet.layout import column_letter
 from bpcore.files import atomic_write
 
@@ -74,7 +75,7 @@ def _row(cell: str) -> int:
     return int("".join(ch for ch in cell.rsplit("!", 1)[-1] if ch.isdigit()) or 0)
 
 
-def text(results: list[FileResult]) -> str:
+def text(results: list[FileResult], roll: tuple[list[str], list[str]] | None = None) -> str:
     lines = []
     for result in results:
         if result.error:
@@ -84,8 +85,11 @@ def text(results: list[FileResult]) -> str:
             lines.append(f"{result.path}: no iteration table found (a header row naming w1…w8, h1, a_h1, …)")
             continue
         status = "OK" if result.status == "ok" else "MISTAKES"
-        lines.append(f"{result.path}: {status} ({len(result.tables)} table{'s' * (len(result.tables) != 1)}; "
-                     f"{result.values_from})")
+        got, points = total(file_parts(result))
+        lines.append(f"{result.path}: {status}, score {got:g}/{points:g} ({len(result.tables)} table"
+                     f"{'s' * (len(result.tables) != 1)}; {result.values_from})")
+        if result.student_from:
+            lines.append(f"  student: {result.student or 'none of the key'} ({result.student_from})")
         if result.stale:
             n = len(result.stale)
             lines.append(f"  stale: {n:,} cell{'s' * (n != 1)} saved with another value than "
@@ -94,6 +98,12 @@ def text(results: list[FileResult]) -> str:
             lines += _table_text(table)
     ok = sum(r.status == "ok" for r in results)
     lines.append(f"{ok} of {len(results)} file{'s' * (len(results) != 1)} right")
+    if roll is not None:
+        unmatched, missing = roll
+        if unmatched:
+            lines.append(f"files that match no student of the key: {', '.join(unmatched)}")
+        if missing:
+            lines.append(f"students with no submission: {', '.join(missing)}")
     if len(results) > 1:  # a class: how it went as a whole
         lines += stats.text(stats.class_stats(results))
     return "\n".join(lines) + "\n"
@@ -123,11 +133,18 @@ def _table_json(t: TableResult) -> dict:
     }
 
 
-def to_json(results: list[FileResult], similar=None) -> dict:
-    """Everything found; with `similar` (check.similar.Similarity), its pairs under the key "similar"."""
+def to_json(results: list[FileResult], similar=None, roll=None) -> dict:
+    """Everything found; with `similar` (check.similar.Similarity), its pairs under the key "similar"; with
+    `roll` (--key), the files that match no student and the students with no submission."""
     out = {"files": [{
         "path": r.path,
         "status": r.status,
+        "student": r.student,
+        "student_from": r.student_from,
+        "score": total(file_parts(r))[0],
+        "max_score": total(file_parts(r))[1],
+        "parts": [{"name": p.name, "score": p.score, "max_score": p.max_score, "output": p.output}
+                  for p in file_parts(r)],
         "error": r.error,
         "values_from": r.values_from,
         "stale_cells": r.stale,
@@ -136,10 +153,13 @@ def to_json(results: list[FileResult], similar=None) -> dict:
     } for r in results]}
     if similar is not None:
         out["similar"] = similar.to_json()
+    if roll is not None:
+        out["unmatched_files"], out["missing_students"] = roll
     return out
 
 
-CSV_FIELDS = ("file", "status", "tables", "rows", "quantities_checked", "quantities_right", "score",
+CSV_FIELDS = ("file", "student", "status", "tables", "rows", "quantities_checked", "quantities_right", "score",
+              "max_score",
               "root_causes", "first_cell", "first_quantity", "first_diagnosis", "diagnoses", "error")
 
 
@@ -154,7 +174,8 @@ def csv_rows(results: list[FileResult]) -> list[dict]:
             "file": r.path, "status": r.status, "tables": len(r.tables),
             "rows": sum(t.table.rows for t in r.tables),
             "quantities_checked": len(columns), "quantities_right": right,
-            "score": f"{100 * right / len(columns):.1f}" if columns else "0.0",
+            "score": f"{total(file_parts(r))[0]:g}", "max_score": f"{total(file_parts(r))[1]:g}",
+            "student": r.student or "",
             "root_causes": len(causes),
             "first_cell": first.cell if first else "", "first_quantity": first.quantity if first else "",
             "first_diagnosis": first.diagnosis if first else "",
@@ -164,8 +185,8 @@ def csv_rows(results: list[FileResult]) -> list[dict]:
     return rows
 
 
-def write_json(path: Path, results: list[FileResult], similar=None) -> None:
-    text = json.dumps(to_json(results, similar), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+def write_json(path: Path, results: list[FileResult], similar=None, roll=None) -> None:
+    text = json.dumps(to_json(results, similar, roll), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     with atomic_write(path) as file:
         file.write(text.encode())
 

@@ -96,7 +96,7 @@ class Scored:
     output: str  # what was found, in a sentence or two a student can act on
 
 
-def _cells_part(name: str, points: float, tables: list, rubric: Rubric) -> Scored:
+def cells_part(name: str, points: float, tables: list, rubric: Rubric) -> Scored:
     cells = wrong = 0
     found = []
     for t in tables:
@@ -116,17 +116,21 @@ def _cells_part(name: str, points: float, tables: list, rubric: Rubric) -> Score
     return Scored(name, round(points * (cells - wrong) / cells, 2), points, output)
 
 
-def score(result, rubric: Rubric, rates: tuple[float, ...], plots: dict | None = None) -> list[Scored]:
-    """Each part's score for one graded file (check.grade.FileResult); `rates` are the assignment's, `plots`
-    what its charts plot (charts.plotted)."""
+def score(result, rubric: Rubric, rates: tuple[float, ...] | None, plots: dict | None = None) -> list[Scored]:
+    """Each part's score for one graded file (check.grade.FileResult); `rates` are the assignment's (None where
+    no --config or --key gives them: then every table counts), `plots` what its charts plot (charts.plotted)."""
     from backprop_sheet.check.charts import charts_column
     from backprop_sheet.layout import column_letter
     parts = []
     for name, points in rubric.points.items():
         if result.error or not result.tables:
-            parts.append(Scored(name, 0.0, points, f"not graded: {result.error or 'no iteration table found'}"))
+            why = f"{result.error_kind}: {result.error}" if result.error else "no iteration table found"
+            parts.append(Scored(name, 0.0, points, f"not graded: {why}"))
         elif PARTS[name] is not None:
-            parts.append(_cells_part(name, points, result.tables, rubric))
+            parts.append(cells_part(name, points, result.tables, rubric))
+        elif name == "sheets" and rates is None:
+            parts.append(Scored(name, points, points, f"{len(result.tables)} tables; no assignment (--config or "
+                                "--key) names the learning rates each needs"))
         elif name == "sheets":
             found = [t.learning_rate.value for t in result.tables if t.learning_rate]
             covered = [r for r in rates if any(math.isclose(r, f, rel_tol=1e-9) for f in found)]

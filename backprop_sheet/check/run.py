@@ -9,8 +9,10 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from backprop_sheet.check import report
+from backprop_sheet.check import keyed, report
+from backprop_sheet.check.charts import plotted
 from backprop_sheet.check.grade import FileResult, grade_sheets
+from backprop_sheet.check.rubric import Rubric, load_rubric, score
 from backprop_sheet.check.sheets import Sheet, cell_name, read_sheets
 from backprop_sheet.check.values import CSV_VALUES, XLS_VALUES, Saved, csv_values, saved_values, xls_values
 from backprop_sheet.config import InputError, SheetConfig, load_config
@@ -193,36 +195,60 @@ class _Read:
     sheets: list[Sheet] | None = None  # the saved sheets, kept only to compare with a recalculation
     tables: list | None = None  # the tables graded from the saved values
     error: str | None = None
+    student: tuple[str | None, str | None] = (None, None)  # with --key: (whose, how it was found)
 
 
-def _grade(path: Path, sheets: list[Sheet], config: SheetConfig, config_source: str) -> tuple[list | None, str | None]:
-    """(the graded tables, None), or (None, why not): one file's failure never stops the others."""
+@dataclass(frozen=True)
+class Assignment:
+    """What each file is graded against: the assignment's config, or with --key its own student's variant."""
+    config: SheetConfig
+    source: str  # "--config FILE", or the assignment's default
+    key: dict[str, SheetConfig] | None = None  # --key: student id → that student's variant
+    DEFAULT = "the assignment's default"  # the source when neither --config nor --key is given
+
+    def of(self, path: Path, sheets: list[Sheet]) -> tuple[SheetConfig, str, str | None, str | None]:
+        """(config, its source, the student, how the student was found) for one file."""
+        if self.key is None:
+            return self.config, self.source, None, None
+        student, how = keyed.student_of(path, path.stem, sheets, list(self.key))
+        if student is None:
+            return self.config, f"the assignment (no student matched: {how})", None, how
+        return self.key[student], f"student {student}'s variant (--key)", student, how
+
+
+def _grade(path: Path, sheets: list[Sheet], assignment: Assignment) -> tuple[list | None, str | None, tuple]:
+    """(the graded tables, None, the student), or (None, why not, …): one file's failure never stops the others."""
+    student = (None, None)
     try:
-        return grade_sheets(str(path), sheets, config, config_source).tables, None
+        config, source, *student = assignment.of(path, sheets)
+        tables = grade_sheets(str(path), sheets, config, source).tables
+        if assignment.key is not None:
+            keyed.mark_other_variants(tables, assignment.key, student[0])
+        return tables, None, tuple(student)
     except (ValueError, OSError) as error:
-        return None, f"could not read it: {error}"
+        return None, f"could not read it: {error}", tuple(student)
     except Exception as error:  # noqa: BLE001 - a workbook no rule foresaw: report it with this file, grade the rest
-        return None, f"could not grade it ({type(error).__name__}: {error})"
+        return None, f"could not grade it ({type(error).__name__}: {error})", tuple(student)
 
 
-def _read_saved(path: Path, config: SheetConfig, config_source: str, grade: bool) -> _Read:
+def _read_saved(path: Path, assignment: Assignment, grade: bool) -> _Read:
     try:
         saved = Saved(csv_values(path), CSV_VALUES) if path.suffix.lower() == ".csv" else saved_values(path)
     except (ValueError, OSError) as error:
         return _Read(error=str(error))
     if saved.sheets is None or not grade:
         return _Read(saved.source, saved.sheets)
-    tables, error = _grade(path, saved.sheets, config, config_source)
-    return _Read(saved.source, tables=tables, error=error)
+    tables, error, student = _grade(path, saved.sheets, assignment)
+    return _Read(saved.source, tables=tables, error=error, student=student)
 
 
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _read_all(paths: list[Path], config: SheetConfig, config_source: str, grade: list[bool]) -> list[_Read]:
+def _read_all(paths: list[Path], assignment: Assignment, grade: list[bool]) -> list[_Read]:
     """Read (and grade) every file's saved values, on every core when there are enough files to share."""
-    jobs = list(zip(paths, [config] * len(paths), [config_source] * len(paths), grade))
+    jobs = list(zip(paths, [assignment] * len(paths), grade))
     workers = min(_cores(), len(jobs) // PER_WORKER)
     if workers < 2:
         return [_read_saved(*job) for job in jobs]
@@ -232,7 +258,8 @@ def _read_all(paths: list[Path], config: SheetConfig, config_source: str, grade:
 
 def check(files: list[str], config: SheetConfig | None = None, config_source: str = "the assignment's default",
           annotate: Path | None = None, recalculate_mode: str = "auto", soffice: str | None = None,
-          visit: Callable[[FileResult, Path | None], None] | None = None) -> list[FileResult]:
+          visit: Callable[[FileResult, Path | None], None] | None = None, key: dict[str, SheetConfig] | None = None,
+          scoring: Rubric | None = None) -> list[FileResult]:
     """Grade every file; one that cannot be read or computed is reported as such and does not stop the others.
 
     recalculate_mode: "auto" uses the values a spreadsheet saved where every formula has one, and
@@ -241,10 +268,13 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
     visit(result, workbook): called for each file that was read, with the .xlsx that holds the formulas
     and values it was graded from (the file itself, or its recalculated copy while that still exists;
     None for a .csv, or an .xls read without an engine), for the reports that show cells.
+    key: each student's variant (handouts.read_key): each file is graded against its own student's.
+    scoring: the rubric every file is scored by (default: the default rubric).
     """
     if recalculate_mode not in RECALCULATE:
         raise InputError(f"--recalculate must be one of {', '.join(RECALCULATE)}, got {recalculate_mode!r}")
     config = config or SheetConfig()
+    assignment = Assignment(config, config_source, key)
     paths = [Path(f) for f in files]
     results = [FileResult(str(p)) for p in paths]
     readable = []
@@ -255,10 +285,11 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
     # A .csv holds values only, whatever the mode: no engine can add its formulas.
     grade_saved = [recalculate_mode != "always" or p.suffix.lower() == ".csv" for _, p in readable]
     reads = dict(zip((r.path for r, _ in readable),
-                     _read_all([p for _, p in readable], config, config_source, grade_saved)))
+                     _read_all([p for _, p in readable], assignment, grade_saved)))
     for result, _ in readable:
         read = reads[result.path]
         result.error = read.error
+        result.student, result.student_from = read.student
         if read.tables is not None:
             result.tables, result.values_from = read.tables, read.source
     pending = [(r, p) for r, p in readable if r.error is None and reads[r.path].tables is None]
@@ -302,11 +333,18 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
                                 recalculate_mode == "never" else
                                 f"install LibreOffice, or open and save it in a spreadsheet ({found.source})")
                 continue
-            result.tables, result.error = _grade(path, sheets, config, config_source)
+            result.tables, result.error, (result.student, result.student_from) = _grade(path, sheets, assignment)
             if result.error is not None:
                 result.tables = []
                 continue
             computed[result.path] = recalculated
+        scoring = scoring or Rubric()
+        for result in results:  # the rubric's score, with the charts of the workbook it was graded from
+            workbook = _workbook(result, computed) if result.error is None else None
+            own = key.get(result.student) if key and result.student else None
+            given = own or (config if config_source != Assignment.DEFAULT else None)
+            rates = given.learning_rates if given else None
+            result.parts = score(result, scoring, rates, plotted(workbook) if workbook else None)
         if annotate is not None:
             _annotate_all(results, computed, annotate)
         if visit is not None:
@@ -342,13 +380,17 @@ def run(files: list[str], config_path: str | None = None, json_path: str | None 
         csv_path: str | None = None, annotate_dir: str | None = None, recalculate_mode: str = "auto",
         soffice: str | None = None, *, html_dir: str | None = None, gradescope_path: str | None = None,
         lms_csv_path: str | None = None, lms: str = "canvas", similar: bool = False,
-        similar_threshold: float | None = None) -> tuple[list[FileResult], str]:
+        similar_threshold: float | None = None, key_path: str | None = None,
+        rubric_path: str | None = None) -> tuple[list[FileResult], str]:
     """What the CLI does: (the results, the text report); every file asked for is written on the way."""
     from backprop_sheet.check import gradescope, html
     from backprop_sheet.check import lms as lms_form
     from backprop_sheet.check import similar as similarity
+    from backprop_sheet.handouts import read_key
     outputs = validate_outputs(files, json_path, csv_path, annotate_dir, html_dir, gradescope_path, lms_csv_path,
                                lms, similar, similar_threshold)
+    key = read_key(key_path) if key_path else None
+    scoring = load_rubric(rubric_path) if rubric_path else Rubric()
     if config_path:
         config, source = load_config(config_path), f"--config {config_path}"
     else:
@@ -362,10 +404,12 @@ def run(files: list[str], config_path: str | None = None, json_path: str | None 
             features[result.path] = similarity.features(result, workbook)
 
     wanted = outputs.html or outputs.similar is not None
-    results = check(files, config, source, outputs.annotate, recalculate_mode, soffice, visit if wanted else None)
+    results = check(files, config, source, outputs.annotate, recalculate_mode, soffice, visit if wanted else None,
+                    key, scoring)
+    roll = keyed.unmatched(results, list(key)) if key is not None else None
     found = similarity.compare(results, features, outputs.similar) if outputs.similar is not None else None
     if outputs.json:
-        report.write_json(outputs.json, results, found)
+        report.write_json(outputs.json, results, found, roll)
     if outputs.csv:
         report.write_csv(outputs.csv, results)
     if outputs.gradescope:
@@ -374,7 +418,7 @@ def run(files: list[str], config_path: str | None = None, json_path: str | None 
         lms_form.write(outputs.lms_csv, results, outputs.lms)
     if outputs.html:
         html.write(outputs.html, results, sheets, found)
-    text = report.text(results)
+    text = report.text(results, roll)
     if found is not None:
         text += similarity.text(found)
     return results, text

@@ -43,22 +43,21 @@ def _files(sample, *who):
 # --- parts -------------------------------------------------------------------------------------------
 
 
-def test_parts_score_each_quantity_by_its_own_formula(sample):
+def test_parts_score_each_cell_by_its_own_formula(sample):
     alice, bob, carol, dave = check(_files(sample))
     assert [(p.name, p.score, p.max_score) for p in parts.file_parts(alice)] == [
-        ("forward pass", 25, 25), ("loss", 25, 25), ("gradients", 25, 25), ("updates", 25, 25)]
+        ("forward pass", 25, 25), ("loss", 15, 15), ("gradients", 30, 30), ("updates", 20, 20), ("sheets", 5, 5),
+        ("charts", 5, 5)]
     assert parts.total(parts.file_parts(alice)) == (100, 100)
-    # bob's h1 and a_h1 are root causes: 6 of the 8 forward-pass quantities keep their points, and the later
-    # parts, which only inherit the wrong numbers, keep all of theirs
-    forward, loss, gradients, updates = parts.file_parts(bob)
-    assert forward.score == pytest.approx(25 * 6 / 8, abs=0.01) and (loss.score, gradients.score) == (25, 25)
-    causes = {c.quantity: c.cell for c in bob.root_causes}
-    assert causes["h1"] in forward.output and "h1: unknown at" in forward.output
-    assert updates.score == 25
+    # bob's h1 and a_h1 are wrong in one cell each (of 5 iterations × 8 forward-pass columns); the later parts,
+    # which only inherit the wrong numbers, keep all their points (error carried forward)
+    forward, loss, gradients, updates, *_ = parts.file_parts(bob)
+    assert forward.score == pytest.approx(25 * 38 / 40, abs=0.01) and (loss.score, gradients.score) == (15, 30)
+    assert forward.output == "38 of 40 cells right; wrong in their own formula: h1 1/5, a_h1 1/5"
+    assert updates.score == 20
     # a file that was not graded scores 0 in each part, and says why
-    assert [p.score for p in parts.file_parts(dave)] == [0, 0, 0, 0]
-    assert all(p.output.startswith("not graded: unreadable:") for p in parts.file_parts(dave))
-    # the CSV's score is another measure and stays what it was: columns right against the reference
+    assert [p.score for p in parts.file_parts(dave)] == [0] * 6
+    assert all(p.output.startswith("not graded:") for p in parts.file_parts(dave))
     assert carol.status == "mistakes"
 
 
@@ -71,18 +70,17 @@ def test_parts_are_named_by_key_prefix_for_any_network():
     quantities = ["h1", "h2", "h3", "a_h1", "a_h2", "a_h3", "o1", "a_o1", "E1", "E_total",
                   *(f"dE_dw{k}" for k in range(1, 10)), "dE_db_h1", *(f"w{k}" for k in range(1, 10)), "b_h1",
                   *(f"v_w{k}" for k in range(1, 10))]
-    columns = {q: Column(q, "ok") for q in quantities}
+    columns = {q: Column(q, "ok", cells=4) for q in quantities}
     columns["h3"] = Column("h3", "missing")
-    columns["E1"] = Column("E1", "wrong")  # off the reference, but its own formula is right
-    cause = RootCause("v_w2", "'lr 0.5'!AZ7", "unknown", "expected 1, got 2", 1.0, 2.0, 1)
-    table = SimpleNamespace(columns=columns, root_causes=[cause], table=SimpleNamespace(where="'lr 0.5'!A1:BZ9"))
+    columns["E1"] = Column("E1", "wrong", cells=4, wrong_reference=4)  # off the reference; its own formula is right
+    columns["v_w2"] = Column("v_w2", "wrong", cells=4, wrong_here=1, wrong_reference=3)
+    table = SimpleNamespace(columns=columns, root_causes=[], table=SimpleNamespace(where="'lr 0.5'!A1:BZ9"))
     forward, loss, gradients, updates = parts.table_parts(table)
-    assert forward.output.startswith("7 of 7 quantities right")  # h3 is missing: not counted
-    assert loss.output == ("2 of 2 quantities right; off the reference only through an earlier mistake, "
-                           "no points lost: E1")
-    assert gradients.output.startswith("10 of 10")
-    assert updates.output.startswith("18 of 19") and "v_w2: unknown at 'lr 0.5'!AZ7" in updates.output
-    assert updates.score == pytest.approx(25 * 18 / 19, abs=0.01)
+    assert forward.output == "28 of 28 cells right"  # h3 is missing: not counted
+    assert loss.output == "8 of 8 cells right"
+    assert gradients.output == "40 of 40 cells right"
+    assert updates.output == "75 of 76 cells right; wrong in their own formula: v_w2 1/4"
+    assert updates.score == pytest.approx(20 * 75 / 76, abs=0.01)
 
 
 # --- class statistics ---------------------------------------------------------------------------------
@@ -132,10 +130,10 @@ def test_gradescope_results_have_the_documented_fields(runner, sample, tmp_path)
     results = json.loads(out.read_text())
     (graded,) = check([str(sample["bob"])])
     _check_gradescope(results, parts.file_parts(graded))
-    assert [t["name"] for t in results["tests"]] == ["forward pass", "loss", "gradients", "updates"]
+    assert [t["name"] for t in results["tests"]] == ["forward pass", "loss", "gradients", "updates", "sheets", "charts"]
     assert results["tests"][0]["status"] == "failed" and results["tests"][1]["status"] == "passed"
     assert "'lr 0.5'!J20 h1: unknown" in results["output"]
-    assert results["score"] == pytest.approx(93.75)
+    assert results["score"] == pytest.approx(98.75)
 
 
 def test_gradescope_takes_one_submission(runner, sample, tmp_path):
@@ -153,7 +151,7 @@ def _run_autograder_script() -> str:
     return script
 
 
-@pytest.mark.parametrize("submitted, score", [(["bob.xlsx"], 93.75), ([], 0.0), (["bob.xlsx", "alice.xlsx"], 0.0),
+@pytest.mark.parametrize("submitted, score", [(["bob.xlsx"], 98.75), ([], 0.0), (["bob.xlsx", "alice.xlsx"], 0.0),
                                              (["dave.xlsx"], 0.0)])
 def test_the_docs_run_autograder_writes_valid_results(sample, tmp_path, submitted, score):
     """The script of docs/reports.md, run as Gradescope runs it, in a folder laid out as /autograder."""
@@ -197,10 +195,10 @@ def test_lms_csv_for_canvas_reads_back(runner, tmp_path):
     assert points[0] == "Points Possible" and points[6] == "100"
     scores = [f"{parts.total(parts.file_parts(r))[0]:g}" for r in check(_files(sample))]
     assert [(r[0], r[1], r[6]) for r in students] == [
-        ("smithalice", "1201", "100"), ("jonesbob", "1202", "93.75"), ("carol's workbook.xlsx", "", scores[2]),
+        ("smithalice", "1201", "100"), ("jonesbob", "1202", "98.75"), ("carol's workbook.xlsx", "", scores[2]),
         ("dave.xlsx", "", "0")]
-    assert students[1][5].startswith("backprop-sheet check: 93.75 of 100 points (jonesbob_LATE_1202_9002_backprop")
-    assert "forward pass: 18.75/25: 6 of 8 quantities right; h1: unknown at 'lr 0.5'!J20" in students[1][5]
+    assert students[1][5].startswith("backprop-sheet check: 98.75 of 100 points (jonesbob_LATE_1202_9002_backprop")
+    assert "forward pass: 23.75/25: 38 of 40 cells right; wrong in their own formula: h1 1/5" in students[1][5]
     assert "not graded: unreadable" in students[3][5]
 
 
@@ -218,9 +216,9 @@ def test_lms_csv_for_moodle_reads_back(runner, tmp_path):
     # anywhere but first (it skips index 0)
     assert header == list(lms.MOODLE_FIELDS) and header.index("Feedback comments") > 0
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [("Participant 301", "Alice Smith", "100", "100"),
-                                                        ("Participant 302", "Bob Jones", "93.75", "100")]
+                                                        ("Participant 302", "Bob Jones", "98.75", "100")]
     assert all(datetime.fromisoformat(r[4]) >= before for r in rows)
-    assert rows[1][5].splitlines()[1].startswith("forward pass: 18.75/25")
+    assert rows[1][5].splitlines()[1].startswith("forward pass: 23.75/25")
 
 
 def test_lms_student_ids_come_from_the_platforms_download_names():
@@ -252,7 +250,7 @@ def test_html_pages_are_self_contained_and_linked(runner, sample, tmp_path):
         assert f'<a href="{who}.html">{who}.xlsx</a>' in index
     assert "Submissions that make each mistake" in index and "Distribution of scores" in index
     bob = (out / "bob.html").read_text()
-    assert "Feedback on bob.xlsx" in bob and "93.75 of 100 points" in bob
+    assert "Feedback on bob.xlsx" in bob and "98.75 of 100 points" in bob
     assert "<dt>Your formula</dt><dd><code>=" in bob  # the student's formula beside the expected one
     assert "<code>h1 = w1·i1+w2·i2+b1</code>" in bob
     assert re.search(r'<td class="mark-cause"[^>]*>✗ 0\.5</td>', bob)  # the planted cell, marked with a symbol

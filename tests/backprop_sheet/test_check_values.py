@@ -58,7 +58,7 @@ def test_saved_values_need_no_engine(runner, hidden, saved, unvalued, tmp_path):
     result = runner.invoke(main, ["check", str(saved), str(unvalued), "--json", str(tmp_path / "r.json")])
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith(f"{saved}: OK (1 table; values as saved by ")
+    assert lines[0].startswith(f"{saved}: OK, score 100/100 (1 table; values as saved by ")
     (line,) = [x for x in lines if x.startswith(str(unvalued))]
     assert line.startswith(f"{unvalued}: needs recalculation: install LibreOffice, or open and save it in a "
                            "spreadsheet (")
