@@ -42,3 +42,17 @@ ACTIVATIONS = {a.name: a for a in (
                f"1 if z > 0, else {LEAKY_SLOPE:g}"),
     Activation("linear", "z", lambda z: z, lambda a, z: np.ones_like(z), "{z}", "1", "1"),
 )}
+
+# Softmax is no elementwise activation: a_k = e^(o_k) / Σ_j e^(o_j) depends on every output. It is the
+# output of cross-entropy alone, where ∂E/∂o_k = a_k − t_k needs no ∂a/∂o (docs/workbook.md, "Losses").
+SOFTMAX = "softmax"
+
+
+def softmax(outputs: list):
+    """[a_1, …] from [o_1, …], each an array: e^o / (e^o_1 + e^o_2 + …), summed left to right as the sheet does."""
+    with np.errstate(over="ignore"):  # e^o = inf is found and refused as an overflow (reference.py)
+        exps = [np.exp(o) for o in outputs]
+    total = exps[0]
+    for e in exps[1:]:
+        total = total + e
+    return [e / total for e in exps]

@@ -4,6 +4,7 @@ import click
 
 from backprop_sheet.activations import ACTIVATIONS
 from backprop_sheet.config import from_mapping, read_config
+from backprop_sheet.presets import PRESETS
 from bpcore.cli import group
 from bpcore.errors import InputError
 
@@ -25,36 +26,92 @@ class _Number(click.ParamType):
 
 @group("backprop-sheet")
 def main():
-    """Backpropagation for a small one-hidden-layer network as a live-formula Excel/LibreOffice workbook."""
+    """Backpropagation for a small network as a live-formula Excel/LibreOffice workbook."""
+
+
+class _Widths(click.ParamType):
+    """--hidden 3 (one layer) or --hidden 4,3 (one width per layer), with one line for a bad value."""
+    name = "widths"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, tuple)):
+            return value
+        try:
+            widths = tuple(int(w) for w in value.split(","))
+        except ValueError:
+            raise InputError(f"{param.opts[0]}: {value!r} is not a whole number or a list such as 4,3") from None
+        return widths[0] if len(widths) == 1 else widths
+
+
+def _assignment_options(command):
+    """The options that describe the assignment: generate and exercise take the same ones."""
+    for option in reversed(_ASSIGNMENT_OPTIONS):
+        command = option(command)
+    return command
+
+
+_ASSIGNMENT_OPTIONS = [
+    click.option("--preset", type=click.Choice(list(PRESETS)),
+                 help="Start from a classic, also in examples/: xor (2-2-1 on the four XOR samples), mazur (the "
+                      "classic worked example), ai-by-hand (two ReLU layers, softmax, cross-entropy, a batch of 2). "
+                      "--config and the options below override it."),
+    click.option("--lr", "learning_rates", type=_Number(float), multiple=True,
+                 help="A learning rate; repeat for several (one sheet each). Default: 0.1 0.2 0.5 0.8 1 2."),
+    click.option("--iterations", type=_Number(int), help="Rows per learning-rate sheet. Default: 100."),
+    click.option("--hidden", type=_Widths(), help="Hidden neurons, 1-8, or one width per layer for 2 or 3 layers "
+                 "(4,3). Default: 2."),
+    click.option("--activation", help=f"Activation of the hidden layers and, under mse, of the output: "
+                 f"{', '.join(ACTIVATIONS)}. Default: sigmoid."),
+    click.option("--loss", help="mse (½(t − a)² per output) or cross_entropy (softmax, or sigmoid for one output). "
+                 "Default: mse."),
+    click.option("--train-biases/--fixed-biases", default=None,
+                 help="Give every neuron its own bias and train it (default: fixed, one per layer)."),
+    click.option("--optimizer", help="sgd, adam or rmsprop, each as torch.optim's. Default: sgd."),
+    click.option("--momentum", type=_Number(float), help="Momentum β in [0, 1), as PyTorch's SGD. Default: 0."),
+    click.option("--nesterov/--no-nesterov", default=None, help="SGD with momentum: Nesterov's step (default: no)."),
+    click.option("--weight-decay", type=_Number(float), help="λ ≥ 0: every step follows ∂E/∂w + λ·w. Default: 0."),
+    click.option("--config", "config_path", help="TOML file with any of the keys in docs/workbook.md (inputs, "
+                 "targets, weights, biases, learning_rates, iterations, hidden, activation, loss, reduction, "
+                 "optimizer, momentum, betas, …); the options above override it, and it overrides --preset."),
+]
+
+
+def _config(preset, config_path, activation, **flags):
+    """The config the assignment options give: --preset, then --config over it, then the flags over both."""
+    from backprop_sheet.presets import preset as preset_values
+    values = preset_values(preset) if preset else {}
+    values |= read_config(config_path) if config_path else {}
+    if activation is not None:  # the flag sets the layers, over any layer the file names
+        values = {k: v for k, v in values.items() if k not in ("activation", "hidden_activation", "output_activation")}
+    flags["activation"] = activation
+    flags["learning_rates"] = list(flags["learning_rates"]) or None
+    return from_mapping(values | {k: v for k, v in flags.items() if v is not None})
 
 
 @main.command()
 @click.option("--out", default=DEFAULT_OUT, show_default=True,
               help="Where to write the workbook (.xlsx): by default in the current folder; a folder it names "
                    "must exist.")
-@click.option("--lr", "learning_rates", type=_Number(float), multiple=True,
-              help="A learning rate; repeat for several (one sheet each). Default: 0.1 0.2 0.5 0.8 1 2.")
-@click.option("--iterations", type=_Number(int), help="Rows per learning-rate sheet. Default: 100.")
-@click.option("--hidden", type=_Number(int), help="Hidden neurons, 1-8. Default: 2.")
-@click.option("--activation", help=f"Activation of both layers: {', '.join(ACTIVATIONS)}. Default: sigmoid.")
-@click.option("--train-biases/--fixed-biases", default=None,
-              help="Give every neuron its own bias and train it (default: fixed, one per layer).")
-@click.option("--momentum", type=_Number(float), help="Momentum β in [0, 1), as PyTorch's SGD. Default: 0.")
-@click.option("--config", "config_path", help="TOML file with inputs, targets, weights, biases, learning_rates, "
-              "iterations, hidden, activation (or hidden_activation, output_activation), train_biases and/or "
-              "momentum; the options above override it.")
+@_assignment_options
+@click.option("--key", "key_path", help="A key.json that `exercise --roster` wrote: with --student, write that "
+              "student's solution (their variant, their id in the cell student_id).")
+@click.option("--student", help="With --key: the student whose solution to write.")
 @click.option("--plot", help="Also write a PNG of the learning-rate comparison here.")
-def generate(out, learning_rates, iterations, hidden, activation, train_biases, momentum, config_path, plot):
+def generate(out, key_path, student, plot, **assignment):
     """Write the workbook (and optionally the comparison plot)."""
     from backprop_sheet.generate import generate as run  # imports openpyxl/matplotlib only when needed
-    flags = dict(learning_rates=list(learning_rates) or None, iterations=iterations, hidden=hidden,
-                 activation=activation, train_biases=train_biases, momentum=momentum)
-    values = read_config(config_path) if config_path else {}
-    if activation is not None:  # the flag sets both layers, over any layer the file names
-        values = {k: v for k, v in values.items() if k not in ("hidden_activation", "output_activation")}
-    config = from_mapping(values | {k: v for k, v in flags.items() if v is not None})
+    if bool(key_path) != bool(student):
+        raise InputError("--key and --student go together: the key names each student's variant")
+    if key_path:
+        from backprop_sheet.handouts import read_key
+        key = read_key(key_path)
+        if student not in key:
+            raise InputError(f"--student {student!r} is not in {key_path} ({len(key)} students)")
+        config = key[student]
+    else:
+        config = _config(**assignment)
     try:
-        written = run(config, out, plot)
+        written = run(config, out, plot, student_id=student)
     except OSError as error:
         raise InputError(f"could not write: {error}") from None
     for path in written:
@@ -127,8 +184,13 @@ def verify(path, engine):
               "not a verdict.")
 @click.option("--similar-threshold", type=_Number(float), help="With --similar: the score (0 to 1) from which a "
               "pair is reported [default: 0.5].")
+@click.option("--key", "key_path", help="The key.json that `exercise --roster` wrote: each submission is matched to "
+              "its student (its student_id cell, else an id in its file name) and graded against that student's "
+              "variant; unmatched files and students without a submission are listed.")
+@click.option("--rubric", "rubric_path", help="A TOML rubric: points per part and whether an error is carried "
+              "forward (docs/reports.md) [default: the default rubric].")
 def check(files, config_path, json_path, csv_path, annotate_dir, recalculate_mode, soffice, html_dir,
-          gradescope_path, lms_csv_path, lms, similar, similar_threshold):
+          gradescope_path, lms_csv_path, lms, similar, similar_threshold, key_path, rubric_path):
     """Grade students' workbooks FILE... (.xlsx, .xlsm, .ods, .xls, .csv) in whatever layout they chose.
 
     Exit status: 0 when every table of every file is right, 1 when any is not (or a file is
@@ -138,8 +200,39 @@ def check(files, config_path, json_path, csv_path, annotate_dir, recalculate_mod
     try:
         results, text = run(list(files), config_path, json_path, csv_path, annotate_dir, recalculate_mode, soffice,
                             html_dir=html_dir, gradescope_path=gradescope_path, lms_csv_path=lms_csv_path, lms=lms,
-                            similar=similar, similar_threshold=similar_threshold)
+                            similar=similar, similar_threshold=similar_threshold, key_path=key_path,
+                            rubric_path=rubric_path)
     except RecalcError as error:
         raise InputError(str(error)) from None
     click.echo(text, nl=False)
     raise SystemExit(0 if all(r.status == "ok" for r in results) else 1)
+
+
+@main.command()
+@click.option("--out", default="exercise.xlsx", show_default=True,
+              help="Where to write the starter workbook (.xlsx), without --roster.")
+@_assignment_options
+@click.option("--blank", type=click.Choice(["all", "forward", "backward", "updates"]), default="all",
+              show_default=True, help="What the student computes: every formula after the inputs (all), the forward "
+              "pass and loss, the gradients, or the updates (and optimizer states).")
+@click.option("--hints", is_flag=True, help="Put each cell's equation in a comment (and in the Instructions).")
+@click.option("--roster", help="A CSV with a student_id column: write one handout per student, each with its own "
+              "numbers, into --out-dir, and the key.json that check --key grades them with.")
+@click.option("--out-dir", help="With --roster: the folder for <student_id>.xlsx and key.json (made if absent).")
+@click.option("--seed", type=_Number(int), default=0, show_default=True,
+              help="With --roster: the seed of every variant (with the student id).")
+@click.option("--vary", default="weights", show_default=True,
+              help="With --roster: what each variant redraws, comma-separated: weights, inputs, targets, rates.")
+def exercise(out, blank, hints, roster, out_dir, seed, vary, **assignment):
+    """Write a starter workbook for students to complete (or, with --roster, one per student and a key)."""
+    from backprop_sheet.exercise import write_handouts, write_one
+    config = _config(**assignment)
+    if roster is None:
+        if out_dir:
+            raise InputError("--out-dir goes with --roster (one handout per student); for one workbook give --out")
+        click.echo(f"wrote {write_one(config, out, blank, hints)}")
+        return
+    if not out_dir:
+        raise InputError("--roster needs --out-dir: the folder for the handouts and key.json")
+    written = write_handouts(config, roster, out_dir, seed, vary, blank, hints)
+    click.echo(f"wrote {len(written) - 1} handouts and {written[-1]}")

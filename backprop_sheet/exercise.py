@@ -9,6 +9,10 @@ how it will be checked, and holds the cell `student_id`.
 """
 
 import io
+import json
+import re
+import zipfile
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
@@ -21,8 +25,11 @@ from backprop_sheet import reference
 from backprop_sheet import styles as S
 from backprop_sheet.config import SheetConfig
 from backprop_sheet.formula import compile_expression, parse
+from backprop_sheet.output import check_target
 from backprop_sheet.package import Sheet, finish
 from backprop_sheet.workbook import write_workbook
+from bpcore.errors import InputError
+from bpcore.files import atomic_write, folder_kept_only_if_used, write_json
 
 # a handout is the generated workbook, re-saved by openpyxl: its cells to fill are cleared there
 
@@ -173,3 +180,65 @@ def _instructions(ws, config: SheetConfig, keys: list[str], blank: str, student_
         # the equation only with hints: without them, finding it is the exercise
         ws.cell(r, 2, L.symbolic(column.template(False), spec) if hints else column.group).alignment = S.WRAP
         r += 1
+
+
+def _ours(path: Path) -> bool:
+    """Whether an existing file is a handout this command wrote (its Instructions and Parameters sheets)."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            names = set(re.findall(rb'<sheet [^>]*name="([^"]+)"', package.read("xl/workbook.xml")))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return {INSTRUCTIONS_SHEET.encode(), L.PARAMETERS_SHEET.encode()} <= names
+
+
+def _target(path: str | Path) -> Path:
+    target = check_target(path, ".xlsx")
+    if target.exists() and not _ours(target):
+        raise InputError(f"{str(target)!r} exists and is not a handout backprop-sheet wrote: it is left as it is; "
+                         "give another path")
+    return target
+
+
+def write_one(config: SheetConfig, out: str | Path, blank: str = "all", hints: bool = False,
+              student_id: str = "") -> Path:
+    """The starter workbook at `out` (a file of someone's own is never replaced)."""
+    target = _target(out)
+    with atomic_write(target) as file:
+        write_exercise(config, file, blank, hints, student_id)
+    return target
+
+
+def write_handouts(config: SheetConfig, roster: str | Path, out_dir: str | Path, seed: int, vary: str,
+                   blank: str = "all", hints: bool = False) -> list[Path]:
+    """One handout per student of the roster, each its own variant, and key.json; returns the paths written.
+
+    Every variant is drawn and trained before the first file is written; a folder this call made is
+    removed again if nothing could be written into it."""
+    from backprop_sheet import handouts
+    students = handouts.students(handouts.read_roster(roster), config, seed, handouts.parse_vary(vary))
+    folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out-dir {str(folder)!r} is a file, not a folder")
+    if not folder.absolute().parent.is_dir():
+        raise InputError(f"--out-dir: the folder above {str(folder)!r} does not exist")
+    key = folder / "key.json"
+    targets = [folder / f"{s.id}.xlsx" for s in students]
+    for target in targets:
+        if target.exists() and not _ours(target):
+            raise InputError(f"{str(target)!r} exists and is not a handout backprop-sheet wrote: it is left as it is")
+    if key.exists() and not _is_key(key):
+        raise InputError(f"{str(key)!r} exists and is not a key backprop-sheet wrote: it is left as it is")
+    with folder_kept_only_if_used(folder):
+        for student, target in zip(students, targets):
+            with atomic_write(target) as file:
+                write_exercise(student.config, file, blank, hints, student.id)
+        write_json(key, handouts.key_json(students, config, seed, handouts.parse_vary(vary)))
+    return [*targets, key]
+
+
+def _is_key(path: Path) -> bool:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("format") is not None
+    except (OSError, ValueError, AttributeError):
+        return False

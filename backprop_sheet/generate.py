@@ -22,7 +22,8 @@ def _ours(path: Path) -> bool:
     return {s.encode() for s in (L.SUMMARY_SHEET, L.PARAMETERS_SHEET, L.DERIVATION_SHEET)} <= names
 
 
-def generate(config: SheetConfig, out: str | Path, plot: str | Path | None = None) -> list[Path]:
+def generate(config: SheetConfig, out: str | Path, plot: str | Path | None = None, student_id: str | None = None
+             ) -> list[Path]:
     """Write the workbook to `out` (and the PNG to `plot`); returns the paths written.
 
     An existing file at `out` is replaced only if this generator wrote it: a workbook of someone's own
@@ -35,7 +36,7 @@ def generate(config: SheetConfig, out: str | Path, plot: str | Path | None = Non
                          "it is; give --out another path")
     trajectory = reference.checked(config)
     with atomic_write(targets[0]) as file:
-        write_workbook(config, file, trajectory)
+        write_workbook(config, file, trajectory, student_id or "")
     if plot:
         from backprop_sheet.plot import plot_learning_rates  # matplotlib costs ~0.5 s to import
         with atomic_write(targets[1]) as file:

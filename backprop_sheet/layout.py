@@ -4,6 +4,8 @@
 braces: `{w1}` is this row's w1 cell, `{prev.w1}` the previous row's, `{i1}` a parameter (one of the
 workbook's defined names) and `{eta}` the sheet's learning rate.
 The writer, the charts, the verifier, the derivation sheet and the docs' column table all read from here.
+The columns themselves are written in layout_net.py (forward pass, loss, ∂E/∂z, gradients) and
+layout_optim.py (parameters and optimizer buffers), which only `columns(spec)` calls.
 """
 
 import re
@@ -11,8 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from backprop_sheet.activations import Activation
-from backprop_sheet.spec import Network
+from backprop_sheet.layout_net import Column, Factor, network_columns
+from backprop_sheet.layout_optim import parameter_columns, state_columns, update_text
+from backprop_sheet.spec import DEFAULT, Network
+
+__all__ = ["Column", "Factor", "columns", "update_text"]  # Column and Factor live in layout_net, one table
 
 EXCEL_MAX_ROWS = 1_048_576  # rows per worksheet in Excel and in LibreOffice Calc
 
@@ -34,22 +39,58 @@ def _fixed_bias_meaning(layer: str, count: int) -> str:
     return f"bias of {every} {layer} neuron{'s' if count > 1 else ''} (not trained)"
 
 
+def _sample_parameters(spec: Network, sfx: str) -> list[Parameter]:
+    params = [Parameter(i + sfx, i + sfx, f"i_{i[1:]}{sfx}", f"input {i[1:]}") for i in spec.inputs]
+    return params + [Parameter(t + sfx, t + sfx, f"t_{t[1:]}{sfx}", f"target of output {t[1:]}") for t in spec.targets]
+
+
+def _hyperparameters(spec: Network) -> list[Parameter]:
+    """The optimizer's settings, each an input: a formula reads it, so an edit retrains every sheet."""
+    params = []
+    if spec.with_velocity:
+        rule = "v ← β·v + ∂E_total/∂w, then w ← w − η·" + ("(∂E_total/∂w + β·v)" if spec.nesterov else "v")
+        params.append(Parameter("momentum", "β", "momentum", f"momentum: {rule}"))
+    if spec.with_decay:
+        params.append(Parameter("weight_decay", "λ", "weight_decay",
+                                "weight decay: every step follows ∂E_total/∂w + λ·w instead of ∂E_total/∂w"))
+    if spec.optimizer == "adam":
+        params += [Parameter("beta1", "β1", "beta_1", "Adam: decay of the first moment, m ← β1·m + (1 − β1)·g"),
+                   Parameter("beta2", "β2", "beta_2", "Adam: decay of the second moment, s ← β2·s + (1 − β2)·g²")]
+    if spec.optimizer == "rmsprop":
+        params.append(Parameter("alpha", "α", "alpha", "RMSprop: decay of the mean square, s ← α·s + (1 − α)·g²"))
+    if spec.optimizer in ("adam", "rmsprop"):
+        params.append(Parameter("eps", "ε", "epsilon", "added to √s, so that a zero gradient never divides by 0"))
+    return params
+
+
 @cache
-def parameters(spec: Network) -> tuple[Parameter, ...]:
-    """The Parameters sheet's inputs, in order; every formula reads them through their defined names."""
-    params = [Parameter(i, i, f"i_{i[1:]}", f"input {i[1:]}") for i in spec.inputs]
-    params += [Parameter(t, t, f"t_{t[1:]}", f"target of output {t[1:]}") for t in spec.targets]
+def listed_parameters(spec: Network) -> tuple[Parameter, ...]:
+    """The parameters in the Parameters sheet's list (column B), in order."""
+    params = [] if spec.n_samples > 1 else _sample_parameters(spec, "")  # several: in the samples table
     params += [Parameter(f"{w}_init", w, f"{w}_init", f"initial weight, {src} → {dst}")
                for (src, dst), w in spec.weights.items()]
     if spec.train_biases:
         params += [Parameter(f"{b}_init", b, f"{b}_init", f"initial bias of {b.removeprefix('b_')} (trained)")
                    for b in spec.bias_names]
     else:
-        params += [Parameter("b1", "b1", "b_1", _fixed_bias_meaning("hidden", spec.hidden)),
-                   Parameter("b2", "b2", "b_2", _fixed_bias_meaning("output", spec.n_out))]
-    if spec.with_velocity:
-        params.append(Parameter("momentum", "β", "momentum", "momentum: v ← β·v + ∂E_total/∂w, then w ← w − η·v"))
-    return tuple(params)
+        for n, (b, layer) in enumerate(zip(spec.fixed_biases, spec.neuron_layers)):
+            where = "output" if n == spec.depth else "hidden" if spec.depth == 1 else f"hidden layer {n + 1}"
+            params.append(Parameter(b, b, f"b_{b[1:]}", _fixed_bias_meaning(where, len(layer))))
+    return tuple(params + _hyperparameters(spec))
+
+
+@cache
+def sample_parameters(spec: Network) -> tuple[Parameter, ...]:
+    """With several samples, the samples table's inputs and targets, sample by sample (none for one sample)."""
+    if spec.n_samples == 1:
+        return ()
+    return tuple(p for sfx in spec.suffixes for p in _sample_parameters(spec, sfx))
+
+
+@cache
+def parameters(spec: Network) -> tuple[Parameter, ...]:
+    """Every input of the Parameters sheet; every formula reads them through their defined names."""
+    return sample_parameters(spec) + listed_parameters(spec)
 
 
 @cache
@@ -57,18 +98,44 @@ def parameter_index(spec: Network) -> dict[str, Parameter]:
     return {p.key: p for p in parameters(spec)}
 
 
-# Parameters sheet: a header row, one row per parameter, the iteration count, then one row per rate.
+# Parameters sheet: a header row, one row per listed parameter, the iteration count, then one row per rate.
 PARAMETER_FIRST_ROW = 2
-VALUE_COL = 2  # the column (B) that holds every value on the Parameters sheet
+VALUE_COL = 2  # the column (B) that holds every listed value on the Parameters sheet
 # Columns F:G of the Parameters sheet record the network's shape, which verify reads back.
 NETWORK_COL = 6
 NETWORK_FIELDS = (("inputs", "n_in"), ("hidden neurons", "hidden"), ("outputs", "n_out"),
                   ("hidden activation", "hidden_activation"), ("output activation", "output_activation"),
                   ("trained biases", "train_biases"), ("momentum β when generated", "momentum"))
+# Rows below those, each only where the network differs from the default (whose table stays as it was).
+NETWORK_EXTRA_FIELDS = (("samples", "n_samples"), ("loss", "loss"), ("reduction", "reduction"),
+                        ("optimizer", "optimizer"), ("nesterov", "nesterov"),
+                        ("weight decay λ when generated", "weight_decay"))
+# Several samples: a table from column I, a header row (sample, i1.., t1..) and one row per sample.
+SAMPLE_COL = NETWORK_COL + 3
+
+
+def network_fields(spec: Network) -> tuple[tuple[str, str], ...]:
+    """The network table's (label, field) rows for this network."""
+    return NETWORK_FIELDS + tuple((label, field) for label, field in NETWORK_EXTRA_FIELDS
+                                  if getattr(spec, field) != getattr(DEFAULT, field))
+
+
+def network_value(spec: Network, field: str):
+    """A network table cell: a number, a name, yes/no, or the hidden widths as "3, 2"."""
+    value = getattr(spec, field)
+    if isinstance(value, bool):
+        return ("no", "yes")[value]
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def sample_headers(spec: Network) -> list[str]:
+    return ["sample", *spec.inputs, *spec.targets]
 
 
 def iterations_row(spec: Network) -> int:
-    return PARAMETER_FIRST_ROW + len(parameters(spec))
+    return PARAMETER_FIRST_ROW + len(listed_parameters(spec))
 
 
 def rate_first_row(spec: Network) -> int:
@@ -76,7 +143,18 @@ def rate_first_row(spec: Network) -> int:
 
 
 def parameter_row(key: str, spec: Network) -> int:
-    return PARAMETER_FIRST_ROW + list(parameter_index(spec)).index(key)
+    """The row of a listed parameter (column VALUE_COL)."""
+    return PARAMETER_FIRST_ROW + [p.key for p in listed_parameters(spec)].index(key)
+
+
+def parameter_cell(key: str, spec: Network) -> tuple[int, int]:
+    """(row, column) of any parameter: in the list, or in the samples table."""
+    table = [p.key for p in sample_parameters(spec)]
+    if key not in table:
+        return parameter_row(key, spec), VALUE_COL
+    per_sample = spec.n_in + spec.n_out
+    sample, index = divmod(table.index(key), per_sample)
+    return PARAMETER_FIRST_ROW + sample, SAMPLE_COL + 1 + index
 
 
 def rate_name(k: int) -> str:
@@ -93,91 +171,13 @@ def quote_sheet(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-@dataclass(frozen=True)
-class Factor:
-    symbol: str  # the partial derivative it stands for
-    key: str  # the reference quantity (network.py) or parameter holding its value
-    formula: str  # template
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # quantity name in network.py
-    header: str  # header row text: the name the equations use
-    group: str  # the band above the headers
-    formula: str = ""  # template for every iteration after the first (and the first, unless `first`)
-    first: str = ""  # template for iteration 1, where it differs
-    factors: tuple[Factor, ...] = ()  # gradients only: the chain rule; the formula is their product
-    number_format: str = "0.000000000"
-
-    def template(self, first_row: bool) -> str:
-        if self.factors:
-            return "*".join(f.formula for f in self.factors)
-        return self.first if first_row and self.first else self.formula
-
-
-def _activation(act: Activation, z: str) -> str:
-    return act.formula.replace("{z}", f"{{{z}}}")
-
-
-def _slope(act: Activation, a: str, z: str) -> Factor:
-    # The derivative is written with the activation (or the input) the row already has: σ' = a·(1 − a).
-    formula = act.derivative.replace("{a}", f"{{{a}}}").replace("{z}", f"{{{z}}}")
-    return Factor(f"∂{a}/∂{z}", f"d{a}_d{z}", formula)
-
-
-def _upstream(spec: Network, h: str) -> Factor:
-    """∂E_total/∂a_h: a_h reaches E_total through every output, each through its own weight."""
-    terms = [f"({{a_{o}}}-{{{t}}})*{_slope(spec.output_fn, f'a_{o}', o).formula}*{{{spec.weights[(f'a_{h}', o)]}}}"
-             for o, t in zip(spec.output_neurons, spec.targets)]
-    return Factor(f"∂E_total/∂a_{h}", f"dE_da_{h}", "(" + "+".join(terms) + ")")
-
-
-def _gradient(spec: Network, param: str) -> Column:
-    """∂E_total/∂param by the chain rule: ∂E_total/∂a · ∂a/∂z · ∂z/∂param (the last is 1 for a bias)."""
-    if param.startswith("b_"):
-        z, source = param.removeprefix("b_"), None
-    else:
-        source, z = next(pair for pair, w in spec.weights.items() if w == param)
-    if z in spec.output_neurons:
-        t = spec.targets[spec.output_neurons.index(z)]
-        factors = [Factor(f"∂E_total/∂a_{z}", f"dE_da_{z}", f"({{a_{z}}}-{{{t}}})"),
-                   _slope(spec.output_fn, f"a_{z}", z)]
-    else:
-        factors = [_upstream(spec, z), _slope(spec.hidden_fn, f"a_{z}", z)]
-    if source:
-        factors.append(Factor(f"∂{z}/∂{param}", source, f"{{{source}}}"))
-    return Column(f"dE_d{param}", f"∂E_total/∂{param}", "gradients", factors=tuple(factors),
-                  number_format="0.000000E+00")
-
-
-def _weighted_sum(spec: Network, z: str, sources: list[str], fixed_bias: str) -> str:
-    terms = [f"{{{spec.weights[(x, z)]}}}*{{{x}}}" for x in sources]
-    return "+".join(terms) + (f"+{{b_{z}}}" if spec.train_biases else f"+{{{fixed_bias}}}")
-
-
 @cache
 def columns(spec: Network) -> tuple[Column, ...]:
-    """The one table of a learning-rate sheet's columns, left to right, for this network."""
-    step = "v_" if spec.with_velocity else "dE_d"  # with momentum the step follows the velocity
+    """The one table of a learning-rate sheet's columns, left to right, for this network:
+    the iteration, the trained parameters, each sample's forward pass and errors, E_total, each sample's
+    ∂E/∂z (deep networks and several samples), the gradients, then the optimizer's buffers."""
     cols = [Column("iteration", "iteration", "", formula="{prev.iteration}+1", first="1", number_format="0")]
-    cols += [Column(p, p, "biases" if p.startswith("b_") else "weights",
-                    formula=f"{{prev.{p}}}-{{eta}}*{{prev.{step}{p}}}", first=f"{{{p}_init}}")
-             for p in spec.trained]
-    a_h = [f"a_{h}" for h in spec.hidden_neurons]
-    for neurons, sources, bias, act in ((spec.hidden_neurons, spec.inputs, "b1", spec.hidden_fn),
-                                        (spec.output_neurons, a_h, "b2", spec.output_fn)):
-        cols += [Column(z, z, "forward pass", _weighted_sum(spec, z, sources, bias)) for z in neurons]
-        cols += [Column(f"a_{z}", f"a_{z}", "forward pass", _activation(act, z)) for z in neurons]
-    errors = [f"E{k}" for k in range(1, spec.n_out + 1)]
-    cols += [Column(e, e, "loss", f"0.5*({{{t}}}-{{a_{o}}})^2")
-             for e, t, o in zip(errors, spec.targets, spec.output_neurons)]
-    cols.append(Column("E_total", "E_total", "loss", "+".join(f"{{{e}}}" for e in errors)))
-    cols += [_gradient(spec, p) for p in spec.trained]
-    if spec.with_velocity:
-        cols += [Column(f"v_{p}", f"v_{p}", "velocities", formula=f"{{momentum}}*{{prev.v_{p}}}+{{dE_d{p}}}",
-                        first=f"{{dE_d{p}}}", number_format="0.000000E+00") for p in spec.trained]
-    return tuple(cols)
+    return tuple(cols + parameter_columns(spec) + network_columns(spec) + state_columns(spec))
 
 
 @cache
@@ -186,7 +186,16 @@ def column_index(spec: Network) -> dict[str, Column]:
 
 
 def gradient_columns(spec: Network) -> tuple[Column, ...]:
-    return tuple(c for c in columns(spec) if c.factors)
+    """∂E_total/∂p for every trained parameter p, in `spec.trained` order."""
+    keys = {f"dE_d{p}" for p in spec.trained}
+    return tuple(c for c in columns(spec) if c.key in keys)
+
+
+def derivation_columns(spec: Network) -> tuple[Column, ...]:
+    """The Derivation sheet's rows: sample 1's ∂E/∂z columns (deep networks, several samples), then the
+    gradients; each is a product of its chain-rule factors, except a gradient over several samples (a mean)."""
+    first = {f"dE_d{z}" for layer in spec.neuron_layers for z in layer}
+    return tuple(c for c in columns(spec) if c.key in first) + gradient_columns(spec)
 
 
 # Learning-rate sheets: the rate in B1, the chart above the table (visible when the sheet opens), then
@@ -353,14 +362,17 @@ FACTOR_VALUE_COL = 6  # F: first of the value columns
 
 
 def derivation_cells(first_title: str, spec: Network) -> list[Linked]:
+    """Each derivation row's computed cells: its factors' values and their product (a gradient over several
+    samples: its own formula, on sample 1's sheet row), then the value on the rate sheet beside it."""
     cells = []
-    for n, column in enumerate(gradient_columns(spec)):
+    for n, column in enumerate(derivation_columns(spec)):
         row = DERIVATION_HEADER_ROW + 1 + n
         for j, factor in enumerate(column.factors):
             cells.append(Linked(row, FACTOR_VALUE_COL + j, cell_formula(factor.formula, first_title, 1, spec),
                                 factor.key, 0, 1))
         values = [column_letter(FACTOR_VALUE_COL + j) + str(row) for j in range(len(column.factors))]
-        cells.append(Linked(row, FACTOR_VALUE_COL + 3, "=" + "*".join(values), column.key, 0, 1))
+        product = "=" + "*".join(values) if values else cell_formula(column.template(False), first_title, 1, spec)
+        cells.append(Linked(row, FACTOR_VALUE_COL + 3, product, column.key, 0, 1))
         cells.append(Linked(row, FACTOR_VALUE_COL + 4,
                             f"={quote_sheet(first_title)}!{letter(column.key, spec)}{data_row(1)}",
                             column.key, 0, 1))
@@ -369,7 +381,7 @@ def derivation_cells(first_title: str, spec: Network) -> list[Linked]:
 
 def derivation_columns_row(spec: Network) -> int:
     """The heading row of the derivation sheet's table of columns, two rows below the gradients."""
-    return DERIVATION_HEADER_ROW + len(gradient_columns(spec)) + 2
+    return DERIVATION_HEADER_ROW + len(derivation_columns(spec)) + 2
 
 
 def column_docs(eta: str, spec: Network) -> list[tuple[str, str, str, str]]:

@@ -2,6 +2,8 @@
 
 from typing import BinaryIO
 
+import numpy as np
+
 from backprop_sheet import network
 from backprop_sheet.config import SheetConfig
 from bpcore.plotting import figure, save_png
@@ -23,5 +25,19 @@ def plot_learning_rates(config: SheetConfig, file: BinaryIO) -> None:
     ax.set_xlabel("iteration")
     ax.set_ylabel("E_total")
     ax.set_title(f"E_total by learning rate: {config.spec.describe()}")
+    ax.legend()
+    save_png(fig, file)
+
+
+def plot_curves(curves: dict[str, np.ndarray], title: str, file: BinaryIO, log: bool = True) -> None:
+    """A PNG of several E_total curves against iteration, one per label (e.g. one per optimizer)."""
+    fig, (ax,) = figure(8, 4.5)
+    for label, e_total in curves.items():
+        ax.plot(range(1, len(e_total) + 1), e_total, label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("E_total" + (" (log scale)" if log else ""))
+    ax.set_title(title)
     ax.legend()
     save_png(fig, file)

@@ -30,13 +30,17 @@ def of_config(config: SheetConfig) -> dict[str, np.ndarray]:
 def parameter_values(config: SheetConfig) -> dict[str, float]:
     """Parameter key (layout.parameters(spec)) → value."""
     spec = config.spec
-    values = dict(zip(spec.inputs, config.inputs)) | dict(zip(spec.targets, config.targets))
+    values = {}
+    for sfx, inputs, targets in zip(spec.suffixes, config.sample_inputs, config.sample_targets):
+        values |= {i + sfx: v for i, v in zip(spec.inputs, inputs)} | {t + sfx: v for t, v in zip(spec.targets, targets)}
     values |= {f"{w}_init": value for w, value in zip(spec.weights.values(), config.weights)}
     if spec.train_biases:
         values |= {f"{b}_init": value for b, value in spec.initial_biases(config.biases).items()}
     else:
-        values |= dict(zip(("b1", "b2"), config.biases))
-    return values | ({"momentum": config.momentum} if spec.with_velocity else {})
+        values |= dict(zip(spec.fixed_biases, config.biases))
+    hyper = {"momentum": config.momentum, "weight_decay": config.weight_decay, "beta1": config.betas[0],
+             "beta2": config.betas[1], "eps": config.eps, "alpha": config.alpha}
+    return values | {p.key: hyper[p.key] for p in L.listed_parameters(spec) if p.key in hyper}
 
 
 def value(trajectory: dict[str, np.ndarray], params: dict[str, float], rates, quantity: str,
@@ -51,24 +55,38 @@ def value(trajectory: dict[str, np.ndarray], params: dict[str, float], rates, qu
     return float(trajectory[quantity][iteration - 1, rate])
 
 
-_EXP = re.compile(r"EXP\(-\{(\w+)\}\)")
+_EXP = re.compile(r"EXP\((-?)\{(\w+)\}\)")  # EXP(-{z}) or EXP({z})
+_LN = re.compile(r"LN\((1-)?\{(\w+)\}\)")  # LN({a}) or LN(1-{a})
+
+
+def _checks(column, trajectory: dict[str, np.ndarray], index_of) -> list[tuple]:
+    """(where it errs, what, the quantity shown, why) for each way this column's formula can fail."""
+    template = column.template(False)
+    checks = []  # the particular causes first: they name the argument, where the value would say only NaN
+    for sign, z in _EXP.findall(template):
+        argument = -trajectory[z] if sign else trajectory[z]
+        checks.append((argument > EXP_LIMIT, f"EXP({sign}{index_of[z].header}) overflows", z,
+                       f"EXP of more than {EXP_LIMIT} is #NUM!"))
+    for one_minus, a in _LN.findall(template):
+        argument = 1 - trajectory[a] if one_minus else trajectory[a]
+        checks.append((~(argument > 0), f"LN({one_minus}{index_of[a].header}) is of 0 or less", a,
+                       "LN of 0 or less is #NUM!"))
+    return checks + [(~np.isfinite(trajectory[column.key]), f"{column.header} is not a finite number",
+                      column.key, "numbers past ±1.8E+308 are #NUM!")]
 
 
 def first_overflow(trajectory: dict[str, np.ndarray], learning_rates, spec: Network) -> str | None:
     """Where a spreadsheet would first show an error cell for this trajectory, or None.
 
-    An EXP(-z) column errs when -z > EXP_LIMIT; any column errs when its value is not a finite double.
+    An EXP column errs when its argument passes EXP_LIMIT, an LN column when its argument is 0 or less
+    (a probability rounded to 0 or 1), any column when its value is not a finite double.
     The first is the earliest iteration, then the leftmost column, then the first rate.
     """
     found, index_of = [], L.column_index(spec)
     for index, column in enumerate(L.columns(spec)):
         if column.key not in trajectory:
             continue
-        checks = [(~np.isfinite(trajectory[column.key]), f"{column.header} is not a finite number",
-                   column.key, "numbers past ±1.8E+308 are #NUM!")]
-        checks += [(-trajectory[z] > EXP_LIMIT, f"EXP(-{index_of[z].header}) overflows", z,
-                    f"EXP of more than {EXP_LIMIT} is #NUM!") for z in _EXP.findall(column.template(False))]
-        for bad, what, key, why in checks:
+        for bad, what, key, why in _checks(column, trajectory, index_of):
             if bad.any():
                 n, k = np.argwhere(bad)[0]
                 found.append((n, index, k, what, key, why))
@@ -79,14 +97,15 @@ def first_overflow(trajectory: dict[str, np.ndarray], learning_rates, spec: Netw
     # Iteration 1 uses the initial weights alone, so there every rate fails alike.
     where = ("iteration 1 (the initial weights, every learning rate)" if n == 0 else
              f"iteration {n + 1:,} with η = {L.number_text(float(learning_rates[k]))}")
-    return (f"a spreadsheet would overflow at {where}: {what} ({index_of[key].header} = "
+    verb = "fail" if what.startswith("LN") else "overflow"  # LN(0) is no overflow, but #NUM! all the same
+    return (f"a spreadsheet would {verb} at {where}: {what} ({index_of[key].header} = "
             f"{L.number_text(float(shown))}; {why}); "
             f"use {'smaller weights, inputs or biases' if n == 0 else 'a smaller learning rate'}")
 
 
 def checked(config: SheetConfig) -> dict[str, np.ndarray]:
     """The reference trajectory of `config`; InputError if a spreadsheet would overflow computing it."""
-    with np.errstate(over="ignore", invalid="ignore"):  # overflows are found and reported below
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # found and reported below
         trajectory = of_config(config)
     problem = first_overflow(trajectory, config.learning_rates, config.spec)
     if problem:

@@ -131,6 +131,52 @@ def feedback_picture(outdir: Path = Path("output"), name: str = "check_feedback.
     return Path(outdir) / name
 
 
+# The presets' pictures in docs/img: sheet: (dpi, the part of the first page shown), as DOC_RENDERS.
+PRESET_RENDERS = {"xor": {"Parameters": (110, None), "lr 10": (200, (0.03, 0.04, 0.55, 0.5))},
+                  "mazur": {"lr 0.5": (200, (0.03, 0.04, 0.55, 0.5))},
+                  "ai-by-hand": {"Parameters": (110, None), "lr 0.2": (200, (0.03, 0.04, 0.55, 0.5)),
+                                 "Derivation": (130, (0, 0, 1, 0.6))}}
+
+
+def _content(page):
+    """The page cropped to what is printed on it, with a small white margin."""
+    from PIL import ImageOps
+    left, top, right, bottom = ImageOps.invert(page.convert("L")).getbbox()
+    return page.crop((max(left - 12, 0), max(top - 12, 0), right + 12, bottom + 12))
+
+
+def preset_pictures(outdir: Path = Path("docs/img")) -> list[Path]:
+    """docs/img/preset_<name>_<sheet>.png for each preset, and XOR's learning-rate and optimizer plots."""
+    from PIL import Image
+
+    from backprop_sheet import docs
+    from backprop_sheet.config import from_mapping
+    from backprop_sheet.generate import generate
+    from backprop_sheet.plot import plot_curves, plot_learning_rates
+    from backprop_sheet.presets import preset
+
+    written = []
+    with tempfile.TemporaryDirectory(prefix="backprop-presets-") as tmp:
+        for name, sheets in PRESET_RENDERS.items():
+            book = Path(tmp) / f"preset_{name.replace('-', '_')}.xlsx"
+            generate(from_mapping(preset(name)), book)
+            for title, (dpi, box) in sheets.items():
+                (png,) = render(book, [title], Path(tmp), dpi=dpi)
+                with Image.open(png) as page:
+                    w, h = page.size
+                    part = _content(page) if box is None else _content(
+                        page.crop((round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h))))
+                    target = Path(outdir) / f"{book.stem}_{re.sub(r'[^a-z0-9]+', '_', title.lower())}.png"
+                    part.save(target, optimize=True)
+                written.append(target)
+    xor = from_mapping(preset("xor"))
+    with open(Path(outdir) / "preset_xor_lr.png", "wb") as file:
+        plot_learning_rates(xor, file)
+    with open(Path(outdir) / "preset_xor_optimizers.png", "wb") as file:
+        plot_curves(docs.optimizer_curves(xor.iterations), f"XOR by optimizer: {xor.spec.describe()}", file)
+    return [*written, Path(outdir) / "preset_xor_lr.png", Path(outdir) / "preset_xor_optimizers.png"]
+
+
 if __name__ == "__main__":
-    for path in [*main(), feedback_picture()]:
+    for path in [*main(), feedback_picture(), *preset_pictures()]:
         print(f"wrote {path}")

@@ -70,20 +70,37 @@ def _name(title: str, row: int, col: int) -> str:
     return f"{L.quote_sheet(title)}!{L.column_letter(col)}{row}"
 
 
+_FIELD_OF = dict(L.NETWORK_FIELDS + L.NETWORK_EXTRA_FIELDS)  # label → Network field
+_REAL = ("momentum", "weight_decay")  # fields whose whole-number value is still a float
+
+
+def _network_value(key: str, value):
+    if key in ("train_biases", "nesterov"):
+        return {"yes": True, "no": False}.get(value, value)
+    if key == "hidden" and isinstance(value, str):  # "3, 2": one width per hidden layer
+        try:
+            return tuple(int(w) for w in value.split(","))
+        except ValueError:
+            return value
+    if isinstance(value, float) and value.is_integer() and key not in _REAL:
+        return int(value)  # engines may write every number as a float
+    return value
+
+
 def read_spec(grid: list[tuple]) -> Network:
     """The network's shape from the Parameters sheet's network table (a workbook without one is 2-2-2)."""
     found = {}
     for r, (label, key) in enumerate(L.NETWORK_FIELDS, start=2):
-        value = _at(grid, r, L.NETWORK_COL + 1)
         if _at(grid, r, L.NETWORK_COL) != label:
             if found:
                 raise InputError(f"the {L.PARAMETERS_SHEET} sheet's network table lacks {label!r}")
             return DEFAULT
-        if key == "train_biases":
-            value = {"yes": True, "no": False}.get(value, value)
-        elif isinstance(value, float) and value.is_integer() and key != "momentum":
-            value = int(value)  # engines may write every number as a float
-        found[key] = value
+        found[key] = _network_value(key, _at(grid, r, L.NETWORK_COL + 1))
+    r = len(L.NETWORK_FIELDS) + 2
+    while (label := _at(grid, r, L.NETWORK_COL)) in _FIELD_OF:  # the rows where it differs from the default
+        key = _FIELD_OF[label]
+        found[key] = _network_value(key, _at(grid, r, L.NETWORK_COL + 1))
+        r += 1
     return Network(**found)
 
 
@@ -91,37 +108,53 @@ def read_parameters(grid: list[tuple]) -> Found:
     """The network, learning rates and iteration count from the Parameters sheet."""
     spec = read_spec(grid)
 
-    def number(row: int, what: str) -> float:
-        value = _at(grid, row, L.VALUE_COL)
+    def number(row: int, col: int, what: str) -> float:
+        value = _at(grid, row, col)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"{L.PARAMETERS_SHEET}!{L.column_letter(L.VALUE_COL)}{row} ({what}) "
+            raise InputError(f"{L.PARAMETERS_SHEET}!{L.column_letter(col)}{row} ({what}) "
                              f"holds {value!r}, not a number")
         return float(value)
 
-    values = {p.key: number(L.parameter_row(p.key, spec), p.label) for p in L.parameters(spec)}
-    iterations = number(L.iterations_row(spec), "iterations")
+    values = {p.key: number(*L.parameter_cell(p.key, spec), p.label) for p in L.parameters(spec)}
+    iterations = number(L.iterations_row(spec), L.VALUE_COL, "iterations")
     if not iterations.is_integer() or not 1 <= iterations <= L.MAX_ITERATIONS:
         raise InputError(f"the Parameters sheet's iteration count {iterations!r} is not a valid row count")
     rates = []
     first = L.rate_first_row(spec)
     while _at(grid, first + len(rates), L.VALUE_COL) is not None:
-        rates.append(number(first + len(rates), f"learning rate {len(rates) + 1}"))
+        rates.append(number(first + len(rates), L.VALUE_COL, f"learning rate {len(rates) + 1}"))
     return Found(spec, values, rates, int(iterations))
+
+
+# The optimizer's settings as the sheet holds them now: (parameter key, Network field, its symbol).
+_SETTINGS = (("momentum", "momentum", "β"), ("weight_decay", "weight_decay", "λ"), ("eps", "eps", "ε"),
+             ("alpha", "alpha", "α"))
+
+
+def _now(found: Found) -> Network:
+    """The spec with the settings the user may have edited; the columns stay those of the generated one."""
+    v, spec = found.values, found.spec
+    changes = {field: v[key] for key, field, _ in _SETTINGS if key in v}
+    if "beta1" in v:
+        changes["betas"] = (v["beta1"], v["beta2"])
+    try:
+        return dataclasses.replace(spec, **changes)
+    except InputError as error:
+        symbols = ", ".join(s for key, _, s in _SETTINGS if key in v) + (", β1, β2" if "beta1" in v else "")
+        raise InputError(f"the {L.PARAMETERS_SHEET} sheet's {symbols.lstrip(', ')}: {error}") from None
 
 
 def reference(found: Found) -> dict[str, np.ndarray]:
     """Every reference quantity as (iterations, rates), parameters included for the derivation cells."""
     v, spec = found.values, found.spec
-    biases = [v[f"{b}_init"] for b in spec.bias_names] if spec.train_biases else [v["b1"], v["b2"]]
-    # β as the sheet holds it now: the user may have edited it; the velocity columns stay either way.
-    try:
-        now = dataclasses.replace(spec, momentum=v.get("momentum", 0.0))
-    except InputError as error:
-        raise InputError(f"the {L.PARAMETERS_SHEET} sheet's β: {error}") from None
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing reference fails its cells below
-        trajectory = R.train([v[f"{w}_init"] for w in spec.weights.values()], [v[i] for i in spec.inputs],
-                             [v[t] for t in spec.targets], biases, found.learning_rates, found.iterations,
-                             spec=now, velocity=spec.with_velocity)
+    biases = [v[f"{b}_init"] for b in spec.bias_names] if spec.train_biases else [v[b] for b in spec.fixed_biases]
+    inputs = [[v[i + sfx] for i in spec.inputs] for sfx in spec.suffixes]
+    targets = [[v[t + sfx] for t in spec.targets] for sfx in spec.suffixes]
+    now = _now(found)
+    # A workbook whose β was edited to 0 keeps its velocity columns: so does the reference.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # an overflowing reference fails below
+        trajectory = R.train([v[f"{w}_init"] for w in spec.weights.values()], inputs, targets, biases,
+                             found.learning_rates, found.iterations, spec=now, velocity=spec.with_velocity)
     shape = (found.iterations, len(found.learning_rates))
     iteration = np.broadcast_to(np.arange(1.0, found.iterations + 1)[:, None], shape)
     eta = np.broadcast_to(np.asarray(found.learning_rates), shape)

@@ -21,7 +21,7 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-from backprop_sheet import charts
+from backprop_sheet import charts, notes
 from backprop_sheet import layout as L
 from backprop_sheet import reference as R
 from backprop_sheet import styles as S
@@ -35,8 +35,10 @@ COLUMNS_PER_PAGE = 28  # rate-sheet columns printed on one landscape page: the d
 VALUE_CHARS = 24  # the longest repr of a double, '-2.2250738585072014e-308'
 
 
-def write_workbook(config: SheetConfig, file: BinaryIO, trajectory: dict[str, np.ndarray] | None = None) -> None:
-    """Write the whole workbook for `config` to a binary file; `trajectory` is its reference, if known."""
+def write_workbook(config: SheetConfig, file: BinaryIO, trajectory: dict[str, np.ndarray] | None = None,
+                   student_id: str = "") -> None:
+    """Write the whole workbook for `config` to a binary file; `trajectory` is its reference, if known;
+    `student_id` (a student's solution, from a key) goes into the cell named student_id."""
     if trajectory is None:
         trajectory = R.checked(config)
     spec = config.spec
@@ -52,9 +54,15 @@ def write_workbook(config: SheetConfig, file: BinaryIO, trajectory: dict[str, np
     book.summary_sheet(summary, titles)
     book.derivation_sheet(wb.create_sheet(L.DERIVATION_SHEET), titles[0])
     for p in L.parameters(spec):
-        _define(wb, p.name, L.parameter_row(p.key, spec))
+        _define(wb, p.name, *L.parameter_cell(p.key, spec))
     for k in range(len(titles)):
-        _define(wb, L.rate_name(k), L.rate_first_row(spec) + k)
+        _define(wb, L.rate_name(k), L.rate_first_row(spec) + k, L.VALUE_COL)
+    if student_id:  # below the network table, as the handout's student_id: check --key matches them alike
+        row = 3 + len(L.network_fields(spec))
+        ws = wb[L.PARAMETERS_SHEET]
+        ws.cell(row, L.NETWORK_COL, "student id").font = S.BOLD
+        ws.cell(row, L.NETWORK_COL + 1, student_id).font = S.BODY
+        _define(wb, "student_id", row, L.NETWORK_COL + 1)
     patterns = [_row_pattern(ws, k, spec) for k, ws in enumerate(rate_sheets)]
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -70,8 +78,8 @@ def write_workbook(config: SheetConfig, file: BinaryIO, trajectory: dict[str, np
     finish(buffer, file, parts, book.chart_caches(titles))
 
 
-def _define(wb: Workbook, name: str, row: int) -> None:
-    target = f"{L.quote_sheet(L.PARAMETERS_SHEET)}!${L.column_letter(L.VALUE_COL)}${row}"
+def _define(wb: Workbook, name: str, row: int, col: int) -> None:
+    target = f"{L.quote_sheet(L.PARAMETERS_SHEET)}!${L.column_letter(col)}${row}"
     wb.defined_names[name] = DefinedName(name, attr_text=target)
 
 
@@ -101,7 +109,7 @@ def _parameters_sheet(ws: Worksheet, config: SheetConfig, titles: list[str]) -> 
     spec = config.spec
     _header(ws, 1, ("quantity", "value", "name in formulas", "meaning"))
     values = R.parameter_values(config)
-    rows = [(p.label, values[p.key], p.name, p.meaning) for p in L.parameters(spec)]
+    rows = [(p.label, values[p.key], p.name, p.meaning) for p in L.listed_parameters(spec)]
     rows.append(("iterations", config.iterations, "", "rows on each learning-rate sheet (regenerate to change)"))
     rows += [(f"η{k + 1}", rate, L.rate_name(k), f"learning rate of sheet {title!r}")
              for k, (rate, title) in enumerate(zip(config.learning_rates, titles))]
@@ -114,24 +122,49 @@ def _parameters_sheet(ws: Worksheet, config: SheetConfig, titles: list[str]) -> 
     note = L.PARAMETER_FIRST_ROW + len(rows) + 1
     _text(ws, note, 1, "Yellow cells are inputs: edit one and every sheet, label and chart recalculates. "
                        "The sheet tabs keep the rates the workbook was generated with.", S.NOTE)
+    if spec.n_samples > 1:
+        what = "the mean" if spec.reduction == "mean" else "the sum"
+        _text(ws, note + 1, 1, f"The samples, right: every iteration is one step on all {spec.n_samples} of them. "
+                               f"E_total is {what} of their losses, each gradient {what} of theirs. "
+                               "Sample s's quantities are named with _s<s> (h1_s2, E1_s2).", S.NOTE)
     # The network's shape, for the reader and for verify; regenerate to change it.
     for c, text in enumerate(("network", "(regenerate to change)"), start=L.NETWORK_COL):
         cell = ws.cell(1, c, text)
         cell.font, cell.border, cell.fill, cell.alignment = S.BOLD, S.HEADER_BORDER, S.HEADER_FILL, S.CENTER
-    for r, (label, field) in enumerate(L.NETWORK_FIELDS, start=2):
-        value = getattr(spec, field)
+    for r, (label, field) in enumerate(L.network_fields(spec), start=2):
         ws.cell(r, L.NETWORK_COL, label).font = S.BODY
-        cell = ws.cell(r, L.NETWORK_COL + 1, ("no", "yes")[value] if isinstance(value, bool) else value)
+        cell = ws.cell(r, L.NETWORK_COL + 1, L.network_value(spec, field))
         cell.font, cell.number_format = S.BODY, "General"
-    _widths(ws, (12, 14, 18, 48, 3, 26, 22))
+    widths = [12, 14, 18, 48, 3, 26, 22]
+    if spec.n_samples > 1:
+        _samples_table(ws, spec, values)
+        widths += [3, 8] + [9] * (spec.n_in + spec.n_out)
+    _widths(ws, widths)
     ws.freeze_panes = "A2"
-    S.print_setup(ws, "1:1")
+    # The samples table makes the sheet wider: past 16 of its columns it prints on a second page.
+    S.print_setup(ws, "1:1", 2 if spec.n_in + spec.n_out > 16 else 1)
+
+
+def _samples_table(ws: Worksheet, spec: Network, values: dict[str, float]) -> None:
+    """One row per sample, its inputs and targets yellow: full-batch training uses all of them each step."""
+    for c, text in enumerate(L.sample_headers(spec), start=L.SAMPLE_COL):
+        cell = ws.cell(1, c, text)
+        cell.font, cell.border, cell.fill, cell.alignment = S.BOLD, S.HEADER_BORDER, S.HEADER_FILL, S.CENTER
+    for s in range(1, spec.n_samples + 1):
+        ws.cell(L.PARAMETER_FIRST_ROW + s - 1, L.SAMPLE_COL, s).font = S.BODY
+    for p in L.sample_parameters(spec):
+        cell = ws.cell(*L.parameter_cell(p.key, spec), values[p.key])
+        cell.font, cell.number_format, cell.fill = S.BODY, "General", S.INPUT_FILL
 
 
 def _exact_parameters(config: SheetConfig) -> dict[str, float]:
     """The Parameters sheet's numbers by cell, so that the package writes them to the last digit."""
-    values, spec, col = R.parameter_values(config), config.spec, L.column_letter(L.VALUE_COL)
-    cells = {f"{col}{L.parameter_row(p.key, spec)}": values[p.key] for p in L.parameters(spec)}
+    values, spec = R.parameter_values(config), config.spec
+    cells = {}
+    for p in L.parameters(spec):
+        row, col = L.parameter_cell(p.key, spec)
+        cells[f"{L.column_letter(col)}{row}"] = values[p.key]
+    col = L.column_letter(L.VALUE_COL)
     return cells | {f"{col}{L.rate_first_row(spec) + k}": rate for k, rate in enumerate(config.learning_rates)}
 
 
@@ -162,7 +195,7 @@ class _Book:
         cell = self._formula(ws, row, col, f"={L.rate_name(k)}", self.config.learning_rates[k])
         cell.font, cell.alignment = S.BOLD, S.LEFT
         spec, columns = self.spec, L.columns(self.spec)
-        step = "w − η·v, v = β·v + ∂E_total/∂w," if spec.with_velocity else "w − η·∂E_total/∂w"
+        step = L.update_text(spec)
         what = "weights and biases" if spec.train_biases else "weights"
         _text(ws, row, col + 1, f"learning rate, set on the Parameters sheet (η{k + 1}); the tab keeps the "
                                 f"generated name. Each row's {what} are {step} of the row above.", S.NOTE)
@@ -218,19 +251,23 @@ class _Book:
     def derivation_sheet(self, ws: Worksheet, first_title: str) -> None:
         ws.cell(1, 1, "The chain rule behind every gradient column").font = S.TITLE
         spec = self.spec
-        _text(ws, 2, 1, _derivation_note(spec))
+        note = notes.derivation_note(spec)
+        _text(ws, 2, 1, note)
+        if len(note) > sum(L.DERIVATION_WIDTHS):  # longer than the table is wide: wrapped inside it
+            ws.cell(2, 1).alignment = S.WRAP
+            ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(L.DERIVATION_WIDTHS))
         _text(ws, 3, 1, f"Values: iteration 1 of sheet {first_title!r} (iteration 1 is the same on every sheet).",
               S.NOTE)
         _header(ws, L.DERIVATION_HEADER_ROW, L.DERIVATION_HEADERS, wrap=True)
-        for n, column in enumerate(L.gradient_columns(spec)):
+        for n, column in enumerate(L.derivation_columns(spec)):
             row = L.DERIVATION_HEADER_ROW + 1 + n
             _text(ws, row, 1, column.header, S.BOLD, S.TOP)
-            chain = " · ".join(f.symbol for f in column.factors)
-            if len(column.factors) == 2:  # a bias: z = Σ w·x + b, so ∂z/∂b = 1
-                chain += f" · ∂{column.key.removeprefix('dE_db_')}/∂{column.key.removeprefix('dE_d')} (= 1)"
-            _text(ws, row, 2, f"{column.header} = {chain}", alignment=S.WRAP)
+            _text(ws, row, 2, f"{column.header} = {notes.chain(column, spec)}", alignment=S.WRAP)
             for j, factor in enumerate(column.factors):
                 _text(ws, row, 3 + j, f"{factor.symbol} = {L.symbolic(factor.formula, spec)}", alignment=S.WRAP)
+            if not column.factors:  # a mean over the samples: its equation in place of the factors
+                _text(ws, row, 3, "= " + L.symbolic(column.template(False), spec), alignment=S.WRAP)
+                ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=L.FACTOR_VALUE_COL - 1)
         for cell in L.derivation_cells(first_title, spec):
             value = self._value(cell.quantity, cell.rate, cell.iteration)
             self._formula(ws, cell.row, cell.col, cell.formula, value, S.value_format(value)).alignment = S.TOP
@@ -271,20 +308,6 @@ def _fit_rows(ws: Worksheet, widths) -> None:
                 lines = max(lines, math.ceil(0.85 * len(cell.value) / width))  # Arial: ~0.85 of a digit's width
         if lines > 1:
             ws.row_dimensions[row[0].row].height = 13 * lines + 2
-
-
-def _derivation_note(spec: Network) -> str:
-    """The loss and the activations' derivatives, above the chain-rule table."""
-    n = spec.n_out
-    loss = "E_total = E1 + E2 = ½(t1 − a_o1)² + ½(t2 − a_o2)²" if n == 2 else \
-        f"E_total = E1 + … + E{n} = Σ ½(t − a_o)²" if n > 2 else "E_total = E1 = ½(t1 − a_o1)²"
-    if spec.hidden_fn == spec.output_fn:
-        acts = f"a = {spec.hidden_fn.symbol}, so ∂a/∂z = {spec.hidden_fn.derivative_symbol}"
-    else:
-        acts = ";  ".join(f"{layer}: a = {act.symbol}, ∂a/∂z = {act.derivative_symbol}"
-                          for act, layer in ((spec.hidden_fn, "hidden"), (spec.output_fn, "output")))
-    first_out, last = spec.weights[("a_h1", "o1")], list(spec.weights.values())[-1]
-    return f"{loss};  {acts};  the hidden weights' gradients use the same iteration's {first_out}..{last}."
 
 
 def _row_pattern(ws: Worksheet, k: int, spec: Network) -> str:

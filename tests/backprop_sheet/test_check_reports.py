@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pytest
 
 from backprop_sheet.check import gradescope, lms, parts
-from backprop_sheet.check.grade import Column, RootCause
+from backprop_sheet.check.grade import Column
 from backprop_sheet.check.run import check
 from backprop_sheet.cli import main
 

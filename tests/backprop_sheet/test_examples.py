@@ -11,13 +11,15 @@ from backprop_sheet.config import load_config
 from backprop_sheet.verify import compare, verify
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.toml"))
+BIG = {"mazur", "xor"}  # 10,000 and 4 × 1,000 rows: seconds to write and to read back, so not in the quick loop
 
 
 def test_the_examples_are_there():
-    assert {p.name for p in EXAMPLES} >= {"classic.toml", "relu.toml"}
+    assert {p.name for p in EXAMPLES} >= {"classic.toml", "relu.toml", "xor.toml", "mazur.toml", "ai-by-hand.toml"}
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("example", [pytest.param(p, marks=pytest.mark.slow) if p.stem in BIG else p
+                                     for p in EXAMPLES], ids=lambda p: p.stem)
 def test_example_generates_a_workbook_whose_cached_values_are_the_reference(example, tmp_path):
     out = tmp_path / f"{example.stem}.xlsx"
     result = CliRunner().invoke(main, ["generate", "--config", str(example), "--out", str(out)])

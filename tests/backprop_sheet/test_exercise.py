@@ -91,3 +91,76 @@ def test_an_exercise_filled_in_right_passes_check_and_one_slip_is_found(tmp_path
     assert (first.quantity, first.cell) == ("h2", (f"'{L.rate_sheet_title(config.learning_rates[0])}'!"
                                                   f"{L.letter('h2', spec)}{L.data_row(1)}"))
     assert Path(right.path).exists()
+
+
+def _fill(wb, config):
+    """What a student does: every empty cell of every rate sheet gets the layout's formula."""
+    spec = config.spec
+    for k in range(len(config.learning_rates)):
+        ws = wb[L.rate_sheet_title(config.learning_rates[k])]
+        for it in range(1, config.iterations + 1):
+            for c in L.columns(spec)[1:]:
+                cell = ws.cell(L.data_row(it), L.col(c.key, spec))
+                if cell.value is None:
+                    cell.value = L.formula(c, L.rate_name(k), it, spec)
+
+
+def test_the_teachers_loop_handouts_then_keyed_grading(tmp_path, soffice):
+    from backprop_sheet import handouts
+    from backprop_sheet.exercise import write_handouts
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,name\ns1,Ada\ns2,Bo\ns3,Cy\ns4,Di\n", encoding="utf-8")
+    base = SheetConfig(iterations=6, learning_rates=(0.5, 1.0))
+    written = write_handouts(base, roster, tmp_path / "handouts", 11, "weights,rates")
+    assert [p.name for p in written] == ["s1.xlsx", "s2.xlsx", "s3.xlsx", "s4.xlsx", "key.json"]
+    key = handouts.read_key(written[-1])
+    assert len({c.weights for c in key.values()}) == 4 and len({c.learning_rates for c in key.values()}) == 4
+    submitted = tmp_path / "submitted"
+    submitted.mkdir()
+    for sid in ("s1", "s2"):
+        wb = load_workbook(tmp_path / "handouts" / f"{sid}.xlsx")
+        _fill(wb, key[sid])
+        wb.save(submitted / f"{sid}.xlsx")
+    copied = load_workbook(submitted / "s1.xlsx")  # s3 hands in s1's work with its own id typed over s1's
+    copied["Instructions"]["B3"] = "s3"
+    copied.save(submitted / "s3_copy.xlsx")
+    results = check([str(submitted / n) for n in ("s1.xlsx", "s2.xlsx", "s3_copy.xlsx")], key=key)
+    s1, s2, s3 = results
+    assert [r.student for r in results] == ["s1", "s2", "s3"]
+    assert s1.status == s2.status == "ok", [c.as_dict() for c in s1.root_causes + s2.root_causes]
+    assert [t.learning_rate.value for t in s2.tables] == list(key["s2"].learning_rates)
+    assert s3.root_causes[0].diagnosis == "other_students_variant" and "student s1's variant" in s3.root_causes[0].message
+    from backprop_sheet.check import keyed
+    assert keyed.unmatched(results, list(key)) == ([], ["s4"])
+
+
+def test_exercise_and_key_from_the_command_line(runner, tmp_path, monkeypatch):
+    from backprop_sheet.cli import main
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "roster.csv").write_text("student_id,email\na1,a@x\nb2,b@x\n", encoding="utf-8")
+    result = runner.invoke(main, ["exercise", "--roster", "roster.csv", "--out-dir", "handouts", "--iterations", "5",
+                                  "--lr", "0.5", "--hidden", "3", "--blank", "backward", "--hints"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "wrote 2 handouts and handouts/key.json\n"
+    ws = load_workbook(tmp_path / "handouts" / "b2.xlsx")["lr 0.5"]
+    assert ws.cell(L.data_row(2), L.col("dE_dw1", SheetConfig(hidden=3).spec)).value is None
+    solution = runner.invoke(main, ["generate", "--key", "handouts/key.json", "--student", "b2", "--out", "b2.xlsx"])
+    assert solution.exit_code == 0, solution.output
+    (tmp_path / "rubric.toml").write_text("[points]\ngradients = 60\nupdates = 40\n", encoding="utf-8")
+    graded = runner.invoke(main, ["check", "b2.xlsx", "--key", "handouts/key.json", "--rubric", "rubric.toml"])
+    assert graded.exit_code == 0, graded.output
+    assert graded.output.startswith("b2.xlsx: OK, score 100/100 (")
+    assert "  student: b2 (cell student_id ('Parameters'!" in graded.output
+    assert "students with no submission: a1" in graded.output
+    mine = tmp_path / "mine.xlsx"
+    mine.write_bytes(b"a student's own file")
+    for args, message in ((["exercise", "--out", "mine.xlsx"], "is not a handout backprop-sheet wrote"),
+                          (["exercise", "--roster", "roster.csv"], "--roster needs --out-dir"),
+                          (["exercise", "--out-dir", "x"], "--out-dir goes with --roster"),
+                          (["exercise", "--roster", "roster.csv", "--out-dir", "new", "--vary", "colours"],
+                           "--vary: colours is not one of"),
+                          (["generate", "--key", "handouts/key.json", "--student", "zz"], "'zz' is not in"),
+                          (["check", "b2.xlsx", "--rubric", "nope.toml"], "cannot read rubric")):
+        bad = runner.invoke(main, args)
+        assert bad.exit_code == 2 and bad.output.count("\n") == 1 and message in bad.output, (args, bad.output)
+    assert mine.read_bytes() == b"a student's own file" and not (tmp_path / "new").exists()

@@ -33,6 +33,16 @@ BAD_FLAGS = {
     "NaN momentum": (["--momentum", "nan"], "momentum must be a number in [0, 1)"),
     "weights of the default shape for 3 hidden neurons": (
         ["--hidden", "3", "--config", "CONFIG"], "weights needs 12 numbers, got 8"),
+    "four hidden layers": (["--hidden", "2,2,2,2"], "give 1 to 3 hidden layers, got 4"),
+    "a layer too wide": (["--hidden", "3,9"], "between 1 and 8, got 9"),
+    "hidden widths that are no numbers": (["--hidden", "3,x"], "--hidden: '3,x' is not a whole number or a list"),
+    "unknown optimizer": (["--optimizer", "lbfgs"], "optimizer: unknown optimizer 'lbfgs'"),
+    "unknown loss": (["--loss", "hinge"], "loss: unknown loss 'hinge'"),
+    "unknown preset": (["--preset", "mnist"], "'mnist' is not one of 'xor', 'mazur', 'ai-by-hand'"),
+    "nesterov without momentum": (["--nesterov"], "nesterov needs optimizer 'sgd' with a momentum above 0"),
+    "momentum for adam": (["--optimizer", "adam", "--momentum", "0.9"], "momentum is SGD's"),
+    "negative weight decay": (["--weight-decay", "-1"], "weight_decay must be a number in [0, inf)"),
+    "a preset whose rate now overflows": (["--preset", "xor", "--lr", "1e300"], "η = 1E+300: EXP(-h2) overflows"),
 }
 
 BAD_CONFIGS = {
@@ -69,6 +79,28 @@ BAD_CONFIGS = {
     "weights of ±1e6": ("weights = [1e6, -1e6, 1e6, -1e6, 1e6, -1e6, 1e6, -1e6]", "EXP(-h1) overflows"),
     "scalar learning rate of zero": ("learning_rates = 0", "positive"),
     "text learning rate": ('learning_rates = "fast"', "must be a list"),
+    "ragged sample list": ("inputs = [[0, 0], [0, 1, 1]]\ntargets = [[0], [1]]", "sample 2 has 3 numbers"),
+    "fewer target lists than samples": ("inputs = [[0, 0], [0, 1]]\ntargets = [[0]]", "but targets has 1"),
+    "seventeen samples": ("inputs = [" + ", ".join(["[0, 0]"] * 17) + "]\ntargets = [" + ", ".join(["[0]"] * 17)
+                          + "]", "give 1 to 16 samples, got 17"),
+    "targets that are no probabilities": ('loss = "cross_entropy"\ntargets = [1.5, -0.5]', "probabilities in [0, 1]"),
+    "targets that do not sum to 1": ('loss = "cross_entropy"\ntargets = [0.5, 0.6]', "sum to 1.1"),
+    "output that contradicts the loss": ('loss = "cross_entropy"\noutput_activation = "relu"',
+                                        "output_activation 'relu' contradicts loss 'cross_entropy'"),
+    "more than 3 layers": ("hidden = [2, 2, 2, 2]", "give 1 to 3 hidden layers, got 4"),
+    "unknown optimizer": ('optimizer = "lbfgs"', "unknown optimizer 'lbfgs'"),
+    "betas of 1": ('optimizer = "adam"\nbetas = [0.9, 1.0]', "betas must be a number in [0, 1), got 1.0"),
+    "negative beta": ('optimizer = "adam"\nbetas = [-0.1, 0.999]', "betas must be a number in [0, 1)"),
+    "betas for sgd": ("betas = [0.9, 0.999]", "betas is a setting of adam"),
+    "zero eps": ('optimizer = "rmsprop"\neps = 0', "eps must be a positive number"),
+    "sigmoid output that saturates under cross-entropy": (
+        'loss = "cross_entropy"\ntargets = [1]\nweights = [1, 1, 1, 1, 40, 40]',
+        ("would fail at iteration 1 (the initial weights, every learning rate): LN(1-a_o1) is of 0 or less "
+         "(a_o1 = 1; LN of 0 or less is #NUM!)")),
+    "softmax that overflows": ('loss = "cross_entropy"\ntargets = [0, 1]\nweights = [1, 1, 1, 1, 2000, 30, 0, 0]',
+                               "EXP(o1) overflows (o1 = 1090.98258604781; EXP of more than 709.78 is #NUM!)"),
+    "softmax output of 0": ('loss = "cross_entropy"\ntargets = [0, 1]\nweights = [1, 1, 1, 1, -2000, 30, 0, 0]',
+                            "LN(a_o1) is of 0 or less (a_o1 = 0;"),
 }
 
 
@@ -252,3 +284,42 @@ def test_a_workbook_of_someone_elses_is_never_overwritten(runner, tmp_path, monk
     assert runner.invoke(main, ["generate", "--out", "ours.xlsx", "--iterations", "3"]).exit_code == 0
     again = runner.invoke(main, ["generate", "--out", "ours.xlsx", "--iterations", "4"])
     assert again.exit_code == 0 and len(read_grids(tmp_path / "ours.xlsx")["lr 0.1"]) >= 4
+
+
+@pytest.mark.parametrize("name", ["xor", "mazur", "ai-by-hand"])
+def test_preset_writes_its_example(runner, tmp_path, name):
+    """--preset NAME is examples/NAME.toml: the same workbook, cell for cell."""
+    from backprop_sheet.presets import PRESETS
+    (tmp_path / "example.toml").write_text(PRESETS[name])
+    args = ["--iterations", "3"] if name == "mazur" else []
+    assert invoke(runner, ["--preset", name, "--out", str(tmp_path / "p.xlsx"), *args]).exit_code == 0
+    assert invoke(runner, ["--config", str(tmp_path / "example.toml"), "--out", str(tmp_path / "c.xlsx"),
+                           *args]).exit_code == 0
+    assert read_grids(tmp_path / "p.xlsx", formulas=True) == read_grids(tmp_path / "c.xlsx", formulas=True)
+
+
+def test_config_and_flags_override_a_preset(runner, tmp_path):
+    config = tmp_path / "net.toml"
+    config.write_text("iterations = 4\nlearning_rates = [1, 3]\n")
+    result = invoke(runner, ["--preset", "xor", "--config", str(config), "--optimizer", "adam", "--lr", "0.1",
+                             "--out", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 0, result.output
+    grids = read_grids(tmp_path / "b.xlsx", formulas=True)
+    assert [t for t in grids if t.startswith("lr ")] == ["lr 0.1"] and len(grids["lr 0.1"]) == L.data_row(4)
+    network = {row[5]: row[6] for row in grids["Parameters"] if len(row) > 6 and row[5]}
+    assert network["samples"] == 4 and network["optimizer"] == "adam"
+
+
+def test_new_network_flags(runner, tmp_path):
+    result = invoke(runner, ["--out", str(tmp_path / "b.xlsx"), "--hidden", "3,2", "--loss", "cross_entropy",
+                             "--activation", "tanh", "--momentum", "0.9", "--nesterov", "--weight-decay", "0.01",
+                             "--lr", "0.5", "--iterations", "3"])
+    assert result.exit_code == 0, result.output
+    grids = read_grids(tmp_path / "b.xlsx", formulas=True)
+    network = {row[5]: row[6] for row in grids["Parameters"] if len(row) > 6 and row[5]}
+    assert network["hidden neurons"] == "3, 2" and network["output activation"] == "softmax"
+    assert network["hidden activation"] == "tanh" and network["nesterov"] == "yes"
+    assert network["weight decay λ when generated"] == 0.01
+    headers = grids["lr 0.5"][L.HEADER_ROW - 1]
+    assert headers[1:17] == tuple(f"w{n}" for n in range(1, 17)) and headers[17] == "h1"  # 2·3 + 3·2 + 2·2 weights
+    assert "h5" in headers and "v_w16" in headers and "∂E_total/∂h5" in headers
