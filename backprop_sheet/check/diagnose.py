@@ -85,7 +85,10 @@ def _swap(text: str, old: str, new: str) -> str:
 
 
 def _siblings(spec: Network, q: str) -> list[str]:
-    """The other names of q's layer, as q is spelled: a_h1 → a_h2, …; i1 → i2, …; t1 → t2, …."""
+    """The other names of q's layer, as q is spelled: a_h1 → a_h2, …; i1 → i2, …; t1 → t2, …; h1_s2 → h2_s2."""
+    m = re.fullmatch(r"(.+?)(_s\d+)", q)
+    if m:
+        return [other + m[2] for other in _siblings(spec, m[1])]
     bare, prefix = q.removeprefix("a_"), "a_" if q.startswith("a_") else ""
     for layer in (spec.inputs, spec.hidden_neurons, spec.output_neurons, spec.targets):
         if bare in layer:
@@ -132,14 +135,15 @@ def _edits(spec: Network, key: str, text: str) -> list[tuple[str, str, str]]:
     m, column = model(spec), layout.column_index(spec)[key]
     out = []
     refs = {ref[2] for ref in _FIELD.finditer(text)}
-    if column.group == "forward pass" and not key.startswith("a_"):  # a weighted sum
+    base = re.sub(r"_s\d+$", "", key)  # sample s's quantity is computed as sample 1's
+    if re.search(r"\{w\d+\}\*\{", text) and not column.factors and base not in spec.trained:  # a weighted sum
         for term in re.findall(r"\{(w\d+)\}\*\{(\w+)\}", text):
             w, x = term
             out.append((f"{key}_{w}_plus_{x}", (f"{key} = {show(text.replace(f'{{{w}}}*{{{x}}}', f'{{{w}}}+{{{x}}}'))}: "
                         f"the term {w}*{x} is written {w} + {x}"), text.replace(f"{{{w}}}*{{{x}}}", f"{{{w}}}+{{{x}}}")))
         for bias in re.findall(r"\+\{(b\w*)\}", text):
             out.append(("bias_missing", f"{key} leaves out the bias {bias}", text.replace(f"+{{{bias}}}", "")))
-        layer = [w for w in spec.weights.values() if _layer_of_weight(spec, w) == _layer_of_weight(spec, key)]
+        layer = [w for w in spec.weights.values() if _layer_of_weight(spec, w) == _layer_of_weight(spec, base)]
         if len(layer) <= _MAX_SWAPS:
             for w in sorted(refs & set(layer)):
                 for other in layer:
@@ -149,9 +153,9 @@ def _edits(spec: Network, key: str, text: str) -> list[tuple[str, str, str]]:
         out.append(("loss_without_half", f"{key} = {show(text[4:])}: the loss has a factor ½", text[4:]))
     if key in spec.trained:
         step = m.step(key)
+        if "-{eta}*" in text:
+            out.append(("update_sign", f"{key} = {key} + η·…: the update must subtract", text.replace("-{eta}*", "+{eta}*", 1)))
         if f"-{{eta}}*{{prev.{step}}}" in text:
-            out.append(("update_sign", f"{key} = {key} + η·{step}: the update must subtract",
-                        text.replace("-{eta}*", "+{eta}*")))
             out.append(("unanchored_reference", (f"{key}'s update refers to η's cell without $ (like B1 where $B$1 "
                         "belongs), so filled down it takes the cells below η as the rate"), _swap(text, "eta", DRIFT)))
             for other in spec.trained:
@@ -178,14 +182,12 @@ def _edits(spec: Network, key: str, text: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def _layer_of_weight(spec: Network, name: str) -> str:
-    """'in' for a weight (or neuron) of the input → hidden layer, 'out' for hidden → output."""
-    if name in spec.hidden_neurons:
-        return "in"
-    if name in spec.output_neurons:
-        return "out"
-    source, _ = next(pair for pair, w in spec.weights.items() if w == name)
-    return "in" if source in spec.inputs else "out"
+def _layer_of_weight(spec: Network, name: str) -> int:
+    """The layer a weight (or a neuron's weights) leads into: weights of one layer may be confused."""
+    into = {w: z for (_, z), w in spec.weights.items()}
+    if name not in into:  # a neuron: its own weights' layer
+        name = next(w for (_, z), w in spec.weights.items() if z == name)
+    return spec.layer_of(into[name])
 
 
 def _gradient_edits(spec: Network, key: str, text: str) -> list[tuple[str, str, str]]:
@@ -219,8 +221,7 @@ def _gradient_edits(spec: Network, key: str, text: str) -> list[tuple[str, str, 
         out.append(("product_for_difference", (f"{key} uses {differences[0][0]}·{differences[0][1]} where "
                     f"({differences[0][0]} − {differences[0][1]}) belongs"), product))
     # the output weights a hidden gradient reaches E_total through
-    outer = [w for w in dict.fromkeys(r[2] for r in _FIELD.finditer(text))
-             if w in spec.weights.values() and _layer_of_weight(spec, w) == "out"]
+    outer = [w for w in dict.fromkeys(r[2] for r in _FIELD.finditer(text)) if w in spec.weights.values()]
     if outer and key not in [f"dE_d{w}" for w in outer]:
         m = model(spec)
         sequential = text
@@ -246,7 +247,7 @@ def _output_weight_edits(spec: Network, key: str, text: str, used: list[str]) ->
     if len(used) <= spec.hidden and j < spec.n_out:  # transposed: the weights into o_j, from each hidden neuron
         candidates.append({w: spec.weights[(f"a_{spec.hidden_neurons[k]}", spec.output_neurons[j])]
                            for k, w in enumerate(used)})
-    layer = [w for w in spec.weights.values() if _layer_of_weight(spec, w) == "out"]
+    layer = [w for w in spec.weights.values() if _layer_of_weight(spec, w) == _layer_of_weight(spec, used[0])]
     if len(layer) <= _MAX_SWAPS:
         candidates += [{w: other} for w in used for other in layer if other != w]
     out = []

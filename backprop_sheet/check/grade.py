@@ -4,7 +4,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backprop_sheet import network
+from backprop_sheet import layout as L
+from backprop_sheet import network, reference
 from backprop_sheet.check import diagnose, local, refs, shape
 from backprop_sheet.check.model import Model, model
 from backprop_sheet.check.onepass import find_one_pass
@@ -23,6 +24,7 @@ from backprop_sheet.check.sheets import Sheet, cell_name
 from backprop_sheet.check.tables import Table, find_tables
 from backprop_sheet.config import SheetConfig, default_weights
 from backprop_sheet.spec import DEFAULT, Network
+from bpcore.errors import InputError
 
 
 @dataclass
@@ -169,8 +171,37 @@ DEFAULT_SOURCE = "the assignment's default"  # config_source when no --config wa
 BY_CONTENT = 0.9  # share of a column's rows a quantity's formula must reproduce to name the column
 
 
+@dataclass(frozen=True)
+class OwnSheet:
+    """A workbook's own Parameters sheet with its network table (generate's, or a handout's)."""
+    spec: Network
+    values: dict[str, Found]  # parameter key → its value and cell
+    initial: dict[str, float]  # trained parameter → its initial value (the sheet's w1_init, b_h1_init, …)
+
+
+def own_parameters(sheets: list[Sheet]) -> OwnSheet | None:
+    """The network and parameter values a generated workbook or handout states, if it is one."""
+    from backprop_sheet.verify import read_parameters
+    sheet = next((s for s in sheets if s.title == L.PARAMETERS_SHEET), None)
+    if sheet is None or sheet.get(1, L.NETWORK_COL) != "network":
+        return None
+    rows = max((r for r, _ in sheet.values), default=0)
+    cols = max((c for _, c in sheet.values), default=0)
+    grid = [tuple(sheet.get(r, c) for c in range(1, cols + 1)) for r in range(1, rows + 1)]
+    try:
+        found = read_parameters(grid)
+    except (InputError, TypeError, ValueError):
+        return None
+    cells = {p.key: L.parameter_cell(p.key, found.spec) for p in L.parameters(found.spec)}
+    return OwnSheet(found.spec, {k: Found(v, f"cell {cell_name(sheet.title, *cells[k])}", (sheet.title, *cells[k]))
+                                 for k, v in found.values.items() if not k.endswith("_init")},
+                    {k.removesuffix("_init"): v for k, v in found.values.items() if k.endswith("_init")})
+
+
 def _defaults(spec: Network, config: SheetConfig) -> dict[str, float]:
     """The assignment's parameter values, where its network has as many of each as this table's."""
+    if config.spec == spec:
+        return {k: v for k, v in reference.parameter_values(config).items() if not k.endswith("_init")}
     out = {}
     if len(config.inputs) == spec.n_in:
         out |= dict(zip(spec.inputs, config.inputs))
@@ -183,18 +214,21 @@ def _defaults(spec: Network, config: SheetConfig) -> dict[str, float]:
     return out
 
 
-def _initial(spec: Network, config: SheetConfig) -> dict[str, float]:
+def _initial(spec: Network, config: SheetConfig, own: OwnSheet | None) -> dict[str, float]:
     """The assignment's initial weights and trained biases, for a network of this table's shape."""
-    weights = config.weights if len(config.weights) == spec.n_weights else default_weights(spec)
-    out = dict(zip(spec.weights.values(), weights))
-    if spec.train_biases:
-        biases = config.biases if len(config.biases) in spec.bias_count() else (0.0, 0.0)
-        out |= spec.initial_biases(list(biases))
-    return out
+    if config.spec == spec:
+        return {k.removesuffix("_init"): v for k, v in reference.parameter_values(config).items()
+                if k.endswith("_init")} | dict(zip(spec.weights.values(), config.weights))
+    if own is not None and own.spec == spec:
+        return dict(own.initial)
+    out = dict(zip(spec.weights.values(), default_weights(spec)))
+    return out | {b: 0.0 for b in spec.bias_names}
 
 
 def _shape(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table], numbers: dict[str, np.ndarray],
-           config: SheetConfig, config_source: str) -> Shape:
+           config: SheetConfig, config_source: str, own: OwnSheet | None) -> Shape:
+    if config_source == DEFAULT_SOURCE and own is not None:
+        return Shape(own.spec, f"the workbook's {L.PARAMETERS_SHEET} sheet")
     given = config.spec if config_source != DEFAULT_SOURCE else None
     found = {lab.key for lab in labels if lab.sheet == table.sheet or len(tables) == 1} | set(table.columns)
     beta = nearest_label("momentum", table, labels, tables)
@@ -234,11 +268,11 @@ def _reproduces(m: Model, q: str, values: local.RowValues, got: np.ndarray, delt
 
 
 def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
-                config: SheetConfig, config_source: str) -> TableResult:
+                config: SheetConfig, config_source: str, own: OwnSheet | None = None) -> TableResult:
     n = table.rows
     cols = {q: _column(sheet, table, c) for q, c in table.columns.items()}
     numbers = {q: c[0] for q, c in cols.items()}
-    found_shape = _shape(table, sheet, labels, tables, numbers, config, config_source)
+    found_shape = _shape(table, sheet, labels, tables, numbers, config, config_source, own)
     spec = found_shape.spec
     m = model(spec)
     table.quantities = m.checked
@@ -246,39 +280,48 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
                         if q in m.checked and table.cells is None}
     student = {q: cols[q][0] for q in m.checked if q in cols}
     defaults = _defaults(spec, config)
+    if own is not None and own.spec == spec:  # the workbook's own Parameters sheet, over the defaults
+        defaults |= own.values
     parameters = network_parameters(m.parameters, table, sheet, labels, tables, defaults, config_source)
     used, rates_found, contradicted, updates_rate = _rate(table, sheet, labels, tables, student, m)
     notes = []
     if spec != DEFAULT:
         notes.append(f"graded as a {spec.describe()} (from {found_shape.source})")
     for key in m.parameters:
+        assigned = defaults.get(key)
+        assigned = assigned.value if isinstance(assigned, Found) else assigned
         if key not in parameters:
             notes.append(f"no value found for {key}: label it beside the table")
-        elif key in defaults and parameters[key].value != defaults[key] and key != "momentum":
+        elif assigned is not None and parameters[key].value != assigned and key != "momentum":
             notes.append(f"{key} = {parameters[key].value:g} ({parameters[key].source}) where the assignment has "
-                         f"{defaults[key]:g}")
-    assigned = _initial(spec, config)
+                         f"{assigned:g}")
+    assigned = _initial(spec, config, own)
     initial = {}
     for p in m.trained:
         value = student.get(p, [np.nan])[0]
         initial[p] = value if np.isfinite(value) else assigned[p]
-        if np.isfinite(value) and value != assigned[p] and len(config.weights) == spec.n_weights:
+        if np.isfinite(value) and value != assigned[p] and config.spec == spec:
             notes.append(f"initial {p} = {value:g} ({table.cell(p, 0)}) where the assignment has {assigned[p]:g}")
     eta = used.value if used else np.nan
     if used is None:
         notes.append("no learning rate found (no label, no weight updates, no rate in the sheet's name)")
     p = {k: f.value for k, f in parameters.items()}
     nan = float("nan")
-    fixed = (p.get("b1", nan), p.get("b2", nan))
-    biases = [initial[b] for b in spec.bias_names] if spec.train_biases else fixed
-    trajectory = network.train([initial[w] for w in spec.weights.values()], [p.get(i, nan) for i in spec.inputs],
-                               [p.get(t, nan) for t in spec.targets], biases, [eta if used else 0.0], n, spec)
+    biases = [initial[b] for b in spec.bias_names] if spec.train_biases else [p.get(b, nan) for b in spec.fixed_biases]
+    samples = [spec.suffix(s) for s in range(1, spec.n_samples + 1)]
+    inputs = [[p.get(i + sfx, nan) for i in spec.inputs] for sfx in samples]
+    targets = [[p.get(t + sfx, nan) for t in spec.targets] for sfx in samples]
+    if spec.n_samples == 1:
+        inputs, targets = inputs[0], targets[0]
+    trajectory = network.train([initial[w] for w in spec.weights.values()], inputs, targets, biases,
+                               [eta if used else 0.0], n, spec)
     reference = {q: trajectory[q][:, 0] for q in m.checked}
     params = {k: np.full(n, p.get(k, nan)) for k in m.parameters}
     for k in m.parameters:  # a parameter column the student filled in row by row is used row by row
         if k in cols and np.isfinite(cols[k][0]).all():
             params[k] = cols[k][0]
     params["eta"] = np.full(n, updates_rate if updates_rate is not None else eta)
+    params["iteration"] = np.arange(1.0, n + 1)  # the step count Adam's bias correction reads
     values = local.resolve(student, params, reference, m)
     if table.other_columns and table.cells is None:
         table.identified |= _by_content(table, sheet, m, values, cols)
@@ -422,9 +465,10 @@ def grade_sheets(path: str, sheets: list[Sheet], config: SheetConfig, config_sou
         found = [pair for sheet in sheets for pair in find_one_pass(sheet)]
     tables = [t for t, _ in found]
     labels = find_labels(sheets, tables)
+    own = own_parameters(sheets)
     result = FileResult(path)
     for table, sheet in found:
-        result.tables.append(grade_table(table, sheet, labels, tables, config, config_source))
+        result.tables.append(grade_table(table, sheet, labels, tables, config, config_source, own))
     return result
 
 

@@ -23,7 +23,11 @@ _PATTERNS = [
     # with or without the error it is of
     (r"(?:[∂δd]?(?:e|err|error|loss)(?:total|tot|sum)?/?[∂δd]|[∂δd]|grad|gradient|∇|g)" + _TRAINED, "dE_d{}"),
     (r"(?:de|∂e|δe)(?:total|tot)?(?:by|wrt)[∂δd]?" + _TRAINED, "dE_d{}"),
-    (r"(?:v|vel|velocity|m|mom)" + _TRAINED, "v_{}"),
+    # ∂E/∂h1, δo2: the error of a neuron's input z (the sheet's δ columns)
+    (r"(?:[∂δd]?(?:e|err|error|loss)(?:total|tot|sum)?/?[∂δd]|δ)([ho]\d{1,2})", "dE_d{}"),
+    (r"(?:v|vel|velocity|mom)" + _TRAINED, "v_{}"),
+    (r"m" + _TRAINED, "m_{}"),  # Adam's first moment
+    (r"s" + _TRAINED, "s_{}"),  # Adam's second moment, RMSprop's mean square
     (r"w(\d{1,3})", "w{}"),
     (r"(?:b|bias)h" + _N, "b_h{}"),
     (r"(?:b|bias)o" + _N, "b_o{}"),
@@ -38,6 +42,10 @@ _PATTERNS = [
     (r"(?:b|bias)([12])", "b{}"),
     (r"η|eta|lr|l\.r\.?|learningrate(?:η|eta)?|alpha|α|rate", "eta"),
     (r"β|beta|momentum|mu|μ|momentumβ", "momentum"),
+    (r"β1|beta1", "beta1"),
+    (r"β2|beta2", "beta2"),
+    (r"ε|eps|epsilon", "eps"),
+    (r"λ|weightdecay|wd", "weight_decay"),
     (r"iteration|iterations|iter|epoch|epochs|step|steps|sno\.?|s\.no\.?|no\.?|#|n|k|row|index|i", "iteration"),
 ]
 _COMPILED = [(re.compile(pattern), name) for pattern, name in _PATTERNS]
@@ -53,6 +61,10 @@ def canonical(text) -> str | None:
     """The quantity a header or label names, or None."""
     if not isinstance(text, str) or not text.strip() or len(text) > 80:
         return None
+    sample = _SAMPLE.fullmatch(text.strip())
+    if sample and int(sample[2]) > 1:  # sample s's quantity (sample 1's has no suffix)
+        base = canonical(sample[1])
+        return f"{base}_s{int(sample[2])}" if is_quantity(base) or is_parameter(base) and base[0] in "it" else None
     # Try the whole text first (σ(h1) needs its brackets' content), then without notes such as
     # "t1 ( output of out_o1)", then its first word ("w1 new", "E_total loss").
     stripped = _NOTE.sub("", text).strip()
@@ -69,10 +81,12 @@ def canonical(text) -> str | None:
 
 def _spelled(name: str) -> str:
     """compact() drops underscores: dE_dbh1 → dE_db_h1, v_bo2 → v_b_o2."""
-    return re.sub(r"(dE_d|v_)b([ho])", r"\1b_\2", name)
+    return re.sub(r"(dE_d|v_|m_|s_)b([ho])", r"\1b_\2", name)
 
 
-_QUANTITY = re.compile(r"(?:dE_d|v_)(?:w\d+|b_[ho]\d+)|w\d+|b_[ho]\d+|a_[ho]\d+|[ho]\d+|E\d+|E_total")
+_QUANTITY = re.compile(r"(?:(?:dE_d|v_|m_|s_)(?:w\d+|b_[ho]\d+)|w\d+|b_[ho]\d+|a_[ho]\d+|[ho]\d+|dE_d[ho]\d+|E\d+"
+                       r"|E_total)(?:_s\d+)?")
+_SAMPLE = re.compile(r"(.*\S)_s(\d{1,2})")  # h1_s2: sample 2's h1
 
 
 def is_quantity(name: str | None) -> bool:
@@ -81,7 +95,7 @@ def is_quantity(name: str | None) -> bool:
 
 
 def is_parameter(name: str | None) -> bool:
-    return bool(name) and bool(re.fullmatch(r"[it]\d+|b[12]|momentum", name))
+    return bool(name) and bool(re.fullmatch(r"[it]\d+(?:_s\d+)?|b\d|momentum|beta[12]|eps|alpha|weight_decay", name))
 
 
 _INLINE = re.compile(r"^(.*?)\s*[=:]\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")

@@ -63,7 +63,7 @@ class Model:
 
     def layer_of(self, q: str) -> str:
         """'input', 'hidden', 'output' or 'target' for a neuron-level name (i2, a_h1, o2, t1); '' otherwise."""
-        bare = q.removeprefix("a_")
+        bare = re.sub(r"_s\d+$", "", q).removeprefix("a_")
         if bare in self.spec.inputs:
             return "input"
         if bare in self.spec.hidden_neurons:

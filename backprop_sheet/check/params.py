@@ -96,7 +96,7 @@ def nearest_label(key: str, table: Table, labels: list[Label], tables: list[Tabl
 
 
 def network_parameters(keys: tuple[str, ...], table: Table, sheet: Sheet, labels: list[Label], tables: list[Table],
-                       defaults: dict[str, float], config_source: str) -> dict[str, Found]:
+                       defaults: dict[str, float | Found], config_source: str) -> dict[str, Found]:
     """Each parameter's value and where it was found; a key with no value anywhere is left out."""
     found = {}
     for key in keys:
@@ -108,8 +108,9 @@ def network_parameters(keys: tuple[str, ...], table: Table, sheet: Sheet, labels
         lab = nearest_label(key, table, labels, tables)
         if lab:
             found[key] = Found(lab.value, lab.source, (lab.sheet, *lab.value_cell))
-        elif key in defaults:
-            found[key] = Found(defaults[key], config_source)
+        elif key in defaults:  # a number from --config (or the default), or a Found from the Parameters sheet
+            value = defaults[key]
+            found[key] = value if isinstance(value, Found) else Found(value, config_source)
     return found
 
 

@@ -59,7 +59,7 @@ def test_class_batch_with_reports_and_feedback(runner, soffice, submissions, tmp
     with open(tmp_path / "grades.csv", newline="") as file:
         rows = list(csv.DictReader(file))
     assert [r["status"] for r in rows] == statuses
-    assert rows[1]["first_diagnosis"] == "h1_w2_plus_i2" and rows[0]["score"] == "100.0"
+    assert rows[1]["first_diagnosis"] == "h1_w2_plus_i2" and rows[0]["score"] == "95"  # right, but no chart: 5 points
 
     copies = sorted(p.name for p in (tmp_path / "feedback").iterdir())
     assert copies == ["alice.xlsx", "bob.xlsx"]

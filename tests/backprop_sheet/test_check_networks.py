@@ -185,3 +185,62 @@ def test_headers_of_wide_networks_are_read():
     assert [canonical(t) for t in ("w12", "b_h3", "v_w11", "dE_db_o2", "∂E/∂b_h1", "v_b_h2", "a_h7", "E3", "β")] == [
         "w12", "b_h3", "v_w11", "dE_db_o2", "dE_db_h1", "v_b_h2", "a_h7", "E3", "momentum"]
     assert re.fullmatch(r"\w+", canonical("net h8"))
+
+
+# The kinds the generator added: several samples, cross-entropy, depth, optimizers. Their shape comes from
+# the workbook's own Parameters sheet (or --config / --key); the formulas, again, from the layout.
+NEW_KINDS = {
+    "xor": "preset",
+    "ai-by-hand": "preset",
+    "adam": SheetConfig(optimizer="adam", learning_rates=(0.05, 0.1), iterations=15),
+    "rmsprop": SheetConfig(optimizer="rmsprop", learning_rates=(0.01,), iterations=15),
+    "nesterov": SheetConfig(momentum=0.9, nesterov=True, weight_decay=0.01, learning_rates=(0.3,), iterations=15),
+    "deep_ce": SheetConfig(hidden=(3, 2), loss="cross_entropy", train_biases=True, biases=(0.1, 0.0, 0.0),
+                           targets=(0.0, 1.0), learning_rates=(0.5,), iterations=15),
+}
+
+
+def _kind(name):
+    config = NEW_KINDS[name]
+    return replace(load_config(str(EXAMPLES / f"{name}.toml")), iterations=20) if config == "preset" else config
+
+
+@pytest.mark.parametrize("name", NEW_KINDS)
+def test_generated_workbooks_of_the_new_kinds_pass(tmp_path, name):
+    config = _kind(name)
+    result = _graded(tmp_path, config, name)
+    assert result.status == "ok", [c.as_dict() for c in result.root_causes][:3]
+    assert {t.network for t in result.tables} == {config.spec}
+    assert all(t.table.missing == [] for t in result.tables)
+    assert check([str(tmp_path / f"{name}.xlsx")], config, "--config")[0].status == "ok"
+
+
+NEW_PLANTED = [  # (kind, quantity, its wrong template, from iteration, the diagnosis, the iteration it shows)
+    ("xor", "h2_s3", lambda t: t.replace("+{b_h2}", ""), 1, "bias_missing", 2),  # b_h2 starts at 0
+    ("adam", "w3", lambda t: t.replace("-{eta}*", "+{eta}*", 1), 2, "update_sign", 2),
+    ("deep_ce", "a_h4", lambda t: t.replace("{h4}", "{h3}"), 1, "wrong_hidden_activation", 1),
+]
+
+
+@pytest.fixture(scope="module")
+def planted_new(tmp_path_factory, soffice):
+    folder = tmp_path_factory.mktemp("planted_new")
+    paths = []
+    for kind, key, change, start, _, _ in NEW_PLANTED:
+        config = _kind(kind)
+        path = folder / f"{kind}.xlsx"
+        generate(config, path)
+        _plant(path, config, key, change(layout.column_index(config.spec)[key].template(False)), start)
+        paths.append(path)
+    return dict(zip([p[0] for p in NEW_PLANTED], check([str(p) for p in paths])))
+
+
+@pytest.mark.parametrize("kind, key, change, start, diagnosis, shows", NEW_PLANTED, ids=[p[0] for p in NEW_PLANTED])
+def test_one_planted_mistake_in_a_new_kind_is_named_at_its_cell(planted_new, kind, key, change, start, diagnosis,
+                                                                 shows):
+    result = planted_new[kind]
+    config = _kind(kind)
+    assert result.values_from == "recalculated by LibreOffice"
+    first = result.tables[0].root_causes[0]
+    assert (first.quantity, first.diagnosis, first.cell) == (key, diagnosis, _cell(config, key, shows)), \
+        [c.as_dict() for c in result.tables[0].root_causes][:3]
