@@ -5,8 +5,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backprop_sheet import layout as L
-from backprop_sheet import network, reference
+from backprop_sheet import network
 from backprop_sheet.check import diagnose, local, refs, shape
+from backprop_sheet.check.assignment import (
+    DEFAULT_SOURCE,
+    OwnSheet,
+    defaults_for,
+    initial_for,
+    own_parameters,
+)
 from backprop_sheet.check.model import Model, model
 from backprop_sheet.check.onepass import find_one_pass
 from backprop_sheet.check.params import (
@@ -22,9 +29,8 @@ from backprop_sheet.check.params import (
 from backprop_sheet.check.shape import Shape
 from backprop_sheet.check.sheets import Sheet, cell_name
 from backprop_sheet.check.tables import Table, find_tables
-from backprop_sheet.config import SheetConfig, default_weights
+from backprop_sheet.config import SheetConfig
 from backprop_sheet.spec import DEFAULT, Network
-from bpcore.errors import InputError
 
 
 @dataclass
@@ -167,62 +173,7 @@ class _Context:
     labels: list[Label]
 
 
-DEFAULT_SOURCE = "the assignment's default"  # config_source when no --config was given
 BY_CONTENT = 0.9  # share of a column's rows a quantity's formula must reproduce to name the column
-
-
-@dataclass(frozen=True)
-class OwnSheet:
-    """A workbook's own Parameters sheet with its network table (generate's, or a handout's)."""
-    spec: Network
-    values: dict[str, Found]  # parameter key → its value and cell
-    initial: dict[str, float]  # trained parameter → its initial value (the sheet's w1_init, b_h1_init, …)
-
-
-def own_parameters(sheets: list[Sheet]) -> OwnSheet | None:
-    """The network and parameter values a generated workbook or handout states, if it is one."""
-    from backprop_sheet.verify import read_parameters
-    sheet = next((s for s in sheets if s.title == L.PARAMETERS_SHEET), None)
-    if sheet is None or sheet.get(1, L.NETWORK_COL) != "network":
-        return None
-    rows = max((r for r, _ in sheet.values), default=0)
-    cols = max((c for _, c in sheet.values), default=0)
-    grid = [tuple(sheet.get(r, c) for c in range(1, cols + 1)) for r in range(1, rows + 1)]
-    try:
-        found = read_parameters(grid)
-    except (InputError, TypeError, ValueError):
-        return None
-    cells = {p.key: L.parameter_cell(p.key, found.spec) for p in L.parameters(found.spec)}
-    return OwnSheet(found.spec, {k: Found(v, f"cell {cell_name(sheet.title, *cells[k])}", (sheet.title, *cells[k]))
-                                 for k, v in found.values.items() if not k.endswith("_init")},
-                    {k.removesuffix("_init"): v for k, v in found.values.items() if k.endswith("_init")})
-
-
-def _defaults(spec: Network, config: SheetConfig) -> dict[str, float]:
-    """The assignment's parameter values, where its network has as many of each as this table's."""
-    if config.spec == spec:
-        return {k: v for k, v in reference.parameter_values(config).items() if not k.endswith("_init")}
-    out = {}
-    if len(config.inputs) == spec.n_in:
-        out |= dict(zip(spec.inputs, config.inputs))
-    if len(config.targets) == spec.n_out:
-        out |= dict(zip(spec.targets, config.targets))
-    if not spec.train_biases:
-        out |= {"b1": config.biases[0], "b2": config.biases[1 % len(config.biases)]}
-    if spec.with_velocity:
-        out["momentum"] = spec.momentum
-    return out
-
-
-def _initial(spec: Network, config: SheetConfig, own: OwnSheet | None) -> dict[str, float]:
-    """The assignment's initial weights and trained biases, for a network of this table's shape."""
-    if config.spec == spec:
-        return {k.removesuffix("_init"): v for k, v in reference.parameter_values(config).items()
-                if k.endswith("_init")} | dict(zip(spec.weights.values(), config.weights))
-    if own is not None and own.spec == spec:
-        return dict(own.initial)
-    out = dict(zip(spec.weights.values(), default_weights(spec)))
-    return out | {b: 0.0 for b in spec.bias_names}
 
 
 def _shape(table: Table, sheet: Sheet, labels: list[Label], tables: list[Table], numbers: dict[str, np.ndarray],
@@ -279,7 +230,7 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
     table.identified = {q: f"header {sheet.get(table.header_row, c)!r}" for q, c in table.columns.items()
                         if q in m.checked and table.cells is None}
     student = {q: cols[q][0] for q in m.checked if q in cols}
-    defaults = _defaults(spec, config)
+    defaults = defaults_for(spec, config)
     if own is not None and own.spec == spec:  # the workbook's own Parameters sheet, over the defaults
         defaults |= own.values
     parameters = network_parameters(m.parameters, table, sheet, labels, tables, defaults, config_source)
@@ -295,7 +246,7 @@ def grade_table(table: Table, sheet: Sheet, labels: list[Label], tables: list[Ta
         elif assigned is not None and parameters[key].value != assigned and key != "momentum":
             notes.append(f"{key} = {parameters[key].value:g} ({parameters[key].source}) where the assignment has "
                          f"{assigned:g}")
-    assigned = _initial(spec, config, own)
+    assigned = initial_for(spec, config, own)
     initial = {}
     for p in m.trained:
         value = student.get(p, [np.nan])[0]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backprop_sheet.check import keyed, report
+from backprop_sheet.check.assignment import DEFAULT_SOURCE
 from backprop_sheet.check.charts import plotted
 from backprop_sheet.check.grade import FileResult, grade_sheets
 from backprop_sheet.check.rubric import Rubric, load_rubric, score
@@ -204,7 +205,6 @@ class Assignment:
     config: SheetConfig
     source: str  # "--config FILE", or the assignment's default
     key: dict[str, SheetConfig] | None = None  # --key: student id → that student's variant
-    DEFAULT = "the assignment's default"  # the source when neither --config nor --key is given
 
     def of(self, path: Path, sheets: list[Sheet]) -> tuple[SheetConfig, str, str | None, str | None]:
         """(config, its source, the student, how the student was found) for one file."""
@@ -256,7 +256,7 @@ def _read_all(paths: list[Path], assignment: Assignment, grade: list[bool]) -> l
         return list(pool.map(_read_saved, *zip(*jobs), chunksize=4))
 
 
-def check(files: list[str], config: SheetConfig | None = None, config_source: str = "the assignment's default",
+def check(files: list[str], config: SheetConfig | None = None, config_source: str = DEFAULT_SOURCE,
           annotate: Path | None = None, recalculate_mode: str = "auto", soffice: str | None = None,
           visit: Callable[[FileResult, Path | None], None] | None = None, key: dict[str, SheetConfig] | None = None,
           scoring: Rubric | None = None) -> list[FileResult]:
@@ -342,7 +342,7 @@ def check(files: list[str], config: SheetConfig | None = None, config_source: st
         for result in results:  # the rubric's score, with the charts of the workbook it was graded from
             workbook = _workbook(result, computed) if result.error is None else None
             own = key.get(result.student) if key and result.student else None
-            given = own or (config if config_source != Assignment.DEFAULT else None)
+            given = own or (config if config_source != DEFAULT_SOURCE else None)
             rates = given.learning_rates if given else None
             result.parts = score(result, scoring, rates, plotted(workbook) if workbook else None)
         if annotate is not None:
@@ -394,7 +394,7 @@ def run(files: list[str], config_path: str | None = None, json_path: str | None 
     if config_path:
         config, source = load_config(config_path), f"--config {config_path}"
     else:
-        config, source = SheetConfig(), "the assignment's default"
+        config, source = SheetConfig(), DEFAULT_SOURCE
     sheets, features = {}, {}
 
     def visit(result: FileResult, workbook: Path | None) -> None:
