@@ -228,17 +228,17 @@ def from_mapping(values: dict, base: SheetConfig | None = None) -> SheetConfig:
     return SheetConfig(**current)
 
 
-def read_config(path: str | Path) -> dict:
-    """The {key: value} mapping of a TOML config file."""
+def read_config(path: str | Path, what: str = "config file") -> dict:
+    """The {key: value} mapping of a TOML file (`what` names it in errors: a config file, a rubric)."""
     try:
         with open(path, "rb") as file:
             values = tomllib.load(file)
     except OSError as error:
-        raise InputError(f"cannot read config file {str(path)!r}: {error.strerror or error}") from None
+        raise InputError(f"cannot read {what} {str(path)!r}: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
-        raise InputError(f"config file {str(path)!r} is not valid TOML: {error}") from None
+        raise InputError(f"{what} {str(path)!r} is not valid TOML: {error}") from None
     except UnicodeDecodeError:
-        raise InputError(f"config file {str(path)!r} is not UTF-8 text") from None
+        raise InputError(f"{what} {str(path)!r} is not UTF-8 text") from None
     return values
 
 

@@ -10,8 +10,6 @@ how it will be checked, and holds the cell `student_id`.
 
 import io
 import json
-import re
-import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,7 +23,7 @@ from backprop_sheet import reference
 from backprop_sheet import styles as S
 from backprop_sheet.config import SheetConfig
 from backprop_sheet.formula import compile_expression, parse
-from backprop_sheet.output import check_target
+from backprop_sheet.output import check_target, sheet_names
 from backprop_sheet.package import Sheet, finish
 from backprop_sheet.workbook import write_workbook
 from bpcore.errors import InputError
@@ -184,12 +182,7 @@ def _instructions(ws, config: SheetConfig, keys: list[str], blank: str, student_
 
 def _ours(path: Path) -> bool:
     """Whether an existing file is a handout this command wrote (its Instructions and Parameters sheets)."""
-    try:
-        with zipfile.ZipFile(path) as package:
-            names = set(re.findall(rb'<sheet [^>]*name="([^"]+)"', package.read("xl/workbook.xml")))
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False
-    return {INSTRUCTIONS_SHEET.encode(), L.PARAMETERS_SHEET.encode()} <= names
+    return {INSTRUCTIONS_SHEET, L.PARAMETERS_SHEET} <= sheet_names(path)
 
 
 def _target(path: str | Path) -> Path:

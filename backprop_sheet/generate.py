@@ -1,25 +1,18 @@
 """From a config to the files on disk: the workbook and, if asked, the comparison plot."""
 
-import re
-import zipfile
 from pathlib import Path
 
 from backprop_sheet import layout as L
 from backprop_sheet import reference
 from backprop_sheet.config import InputError, SheetConfig
-from backprop_sheet.output import check_target
+from backprop_sheet.output import check_target, sheet_names
 from backprop_sheet.workbook import write_workbook
 from bpcore.files import atomic_write
 
 
 def _ours(path: Path) -> bool:
     """Whether an existing .xlsx is a workbook this generator wrote (its three sheets of our own)."""
-    try:
-        with zipfile.ZipFile(path) as package:
-            names = set(re.findall(rb'<sheet [^>]*name="([^"]+)"', package.read("xl/workbook.xml")))
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False
-    return {s.encode() for s in (L.SUMMARY_SHEET, L.PARAMETERS_SHEET, L.DERIVATION_SHEET)} <= names
+    return {L.SUMMARY_SHEET, L.PARAMETERS_SHEET, L.DERIVATION_SHEET} <= sheet_names(path)
 
 
 def generate(config: SheetConfig, out: str | Path, plot: str | Path | None = None, student_id: str | None = None

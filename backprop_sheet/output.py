@@ -1,6 +1,8 @@
 """Checking an output path before anything is computed, so that bad input fails before any file is written."""
 
 import os
+import re
+import zipfile
 from pathlib import Path
 
 from backprop_sheet.config import InputError
@@ -19,3 +21,12 @@ def check_target(path: str | Path, suffix: str) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"output folder {str(folder)!r} is not writable")
     return path
+
+
+def sheet_names(path: str | Path) -> set[str]:
+    """The sheet names an .xlsx package lists ({} for anything that is not one): which tool wrote it."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            return {n.decode() for n in re.findall(rb'<sheet [^>]*name="([^"]+)"', package.read("xl/workbook.xml"))}
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return set()

@@ -82,13 +82,3 @@ def model(spec: Network = DEFAULT) -> Model:
         formulas[c.key] = compiled(c.key, c.template(False), first)
     params = [p.key for p in layout.parameters(spec) if not p.key.endswith("_init")]
     return Model(spec, tuple(c.key for c in columns), tuple(params), formulas, tuple(spec.trained))
-
-
-def spec_of(checked_names) -> dict[str, int]:
-    """The widest index each kind of name reaches: {'w': 12, 'h': 3, 'o': 2, 'i': 2, 't': 2}."""
-    widest = {}
-    for name in checked_names:
-        m = re.fullmatch(r"(?:dE_d|v_)?(?:a_)?(?:b_)?([whoitE])(\d+)", name)
-        if m:
-            widest[m[1]] = max(widest.get(m[1], 0), int(m[2]))
-    return widest

@@ -7,18 +7,10 @@ of the assignment's learning rates with a table and of tables with a chart of th
 scores every file once (`FileResult.parts`); a result scored by nothing else gets the default rubric.
 """
 
-from dataclasses import dataclass
-
 from backprop_sheet.check import rubric
 from backprop_sheet.check.grade import FileResult, TableResult
 
-
-@dataclass(frozen=True)
-class Part:
-    name: str
-    score: float
-    max_score: float
-    output: str  # what was found, in a sentence or two a student can act on
+Part = rubric.Scored  # name, score, max_score, output
 
 
 def part_of(quantity: str) -> str | None:
@@ -26,22 +18,18 @@ def part_of(quantity: str) -> str | None:
     return rubric.part_of(quantity)
 
 
-def _parts(scored: list[rubric.Scored]) -> list[Part]:
-    return [Part(s.part, s.score, s.max_score, s.output) for s in scored]
-
-
 def file_parts(result: FileResult) -> list[Part]:
     """The parts of a submission, over all its tables (a file that was not graded scores 0 in each)."""
     if result.parts is None:
         result.parts = rubric.score(result, rubric.Rubric(), None)
-    return _parts(result.parts)
+    return list(result.parts)
 
 
 def table_parts(t: TableResult, scoring: rubric.Rubric | None = None) -> list[Part]:
     """The parts of cells of one table."""
     scoring = scoring or rubric.Rubric()
-    return _parts([rubric.cells_part(name, points, [t], scoring) for name, points in scoring.points.items()
-                   if rubric.PARTS[name] is not None])
+    return [rubric.cells_part(name, points, [t], scoring) for name, points in scoring.points.items()
+                   if rubric.PARTS[name] is not None]
 
 
 def names(results: list[FileResult]) -> list[str]:

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backprop_sheet.config import tomllib
+from backprop_sheet.config import read_config
 from bpcore.errors import InputError
 
 # part → the quantities it holds (by their names, for any network), or None for a part of the whole file
@@ -66,13 +66,7 @@ class Rubric:
 
 
 def load_rubric(path: str | Path) -> Rubric:
-    try:
-        with open(path, "rb") as file:
-            data = tomllib.load(file)
-    except OSError as error:
-        raise InputError(f"cannot read rubric {str(path)!r}: {error.strerror or error}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"rubric {str(path)!r} is not valid TOML: {error}") from None
+    data = read_config(path, "rubric")
     unknown = sorted(set(data) - {"points", "error_carried_forward"})
     if unknown:
         raise InputError(f"rubric {str(path)!r}: unknown key {unknown[0]!r} (known: points, error_carried_forward)")
@@ -90,7 +84,7 @@ def part_of(quantity: str) -> str | None:
 
 @dataclass(frozen=True)
 class Scored:
-    part: str
+    name: str  # the part
     score: float
     max_score: float
     output: str  # what was found, in a sentence or two a student can act on

@@ -189,8 +189,8 @@ def test_columns_without_a_readable_header_are_named_by_what_they_compute(graded
 def test_rubric_carries_an_error_forward_or_charges_every_inherited_cell(graded):
     from backprop_sheet.check import rubric
     result = graded["mistake_h1_typo"]  # h1 wrong from iteration 1; everything after it follows the student's h1
-    carried = {p.part: p.score for p in rubric.score(result, rubric.Rubric(), (0.5,))}
-    strict = {p.part: p.score for p in rubric.score(result, rubric.Rubric(error_carried_forward=False), (0.5,))}
+    carried = {p.name: p.score for p in rubric.score(result, rubric.Rubric(), (0.5,))}
+    strict = {p.name: p.score for p in rubric.score(result, rubric.Rubric(error_carried_forward=False), (0.5,))}
     rows = corpus.SPECS[[s.name for s in corpus.SPECS].index("mistake_h1_typo")].rows
     assert carried["forward pass"] == pytest.approx(25 * (8 * rows - rows) / (8 * rows), abs=0.01)  # h1's cells
     assert carried["loss"] == 15 and carried["gradients"] == 30 and carried["updates"] == 20

@@ -29,7 +29,7 @@ def _graded(change=None):
 
 
 def _parts(result, **kwargs):
-    return {p.part: p.score for p in rubric.score(result, rubric.Rubric(**kwargs), (0.5,))}
+    return {p.name: p.score for p in rubric.score(result, rubric.Rubric(**kwargs), (0.5,))}
 
 
 def test_a_one_cell_slip_costs_less_than_a_whole_column():
@@ -61,9 +61,9 @@ def test_rubric_files_are_validated(tmp_path):
 
 def test_missing_rates_and_charts_score_their_share():
     result = _graded()
-    parts = {p.part: p for p in rubric.score(result, rubric.Rubric(), (0.5, 1.0))}
+    parts = {p.name: p for p in rubric.score(result, rubric.Rubric(), (0.5, 1.0))}
     assert parts["sheets"].score == 2.5 and "none for η = 1" in parts["sheets"].output
     plots = {"lr 0.5": {("lr 0.5", "S", 4, 23)}}  # E_total is column S
-    charted = {p.part: p.score for p in rubric.score(result, rubric.Rubric(), (0.5,), plots)}
+    charted = {p.name: p.score for p in rubric.score(result, rubric.Rubric(), (0.5,), plots)}
     assert charted["charts"] == 5.0
     assert np.isclose(rubric.total(rubric.score(result, rubric.Rubric(), (0.5,), plots)), 100)
