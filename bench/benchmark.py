@@ -58,6 +58,30 @@ OUTPUT = Path(__file__).resolve().parents[1] / "output"
 IDLE_FILE = "idle_calibration.json"  # in the output folder: this machine's calibration figure when idle
 FIRST_SEED = 100  # seeds FIRST_SEED.. : fixed before any run, and used by no recipe search
 SPEED_GOALS = {("reference", "fast"): 15.0}  # fast must be at least 15x quicker than the reference recipe
+# `mnist train` options a recipe variant may change, e.g. "fast:epochs=7" (`--models`): what a user can type.
+VARIANT_OPTIONS = {"epochs": int, "batch-size": int, "lr": float}
+
+
+def parse_recipe(label: str) -> tuple[str, dict[str, str]]:
+    """"fast:epochs=7" -> ("fast", {"epochs": "7"}): a model's recipe with `mnist train` options changed."""
+    model, *changes = label.split(":")
+    options = {}
+    for change in changes:
+        name, _, value = change.partition("=")
+        try:
+            VARIANT_OPTIONS[name](value)  # a number of the option's kind
+        except (KeyError, ValueError):
+            value = ""
+        if not value:
+            raise click.BadParameter(f"{label!r}: a variant changes {', '.join(VARIANT_OPTIONS)} as "
+                                     f"MODEL:OPTION=VALUE, e.g. fast:epochs=7", param_hint="--models")
+        options[name] = value
+    return model, options
+
+
+def recipe_config(label: str) -> TrainConfig:
+    model, options = parse_recipe(label)
+    return recipe(model, **{name.replace("-", "_"): VARIANT_OPTIONS[name](v) for name, v in options.items()})
 
 
 def run_summary(result, wall: float, cpu: float, load_before: float, load_after: float, flops: float,
@@ -73,7 +97,7 @@ def run_summary(result, wall: float, cpu: float, load_before: float, load_after:
     images = (60_000 - c.val_split if not c.subset else c.subset) * len(result.epochs)
     gflops = flops * images / train_seconds / 1e9
     return {
-        "model": c.model, "seed": c.seed, "params": result.params, "precision": result.precision,
+        "model": c.model, "recipe": c.model, "seed": c.seed, "params": result.params, "precision": result.precision,
         "note": result.note, "accuracy": [round(a, 2) for a in result.accuracies],
         "seconds": [round(e["seconds"], 2) for e in result.epochs],
         "final_accuracy": round(result.accuracies[-1], 2), "first_at_target": first,
@@ -88,12 +112,12 @@ def run_summary(result, wall: float, cpu: float, load_before: float, load_after:
 
 
 def aggregate(runs: list[dict]) -> dict:
-    model_runs: dict[str, list[dict]] = {}
+    model_runs: dict[str, list[dict]] = {}  # by recipe: a model's default, or a variant such as fast:epochs=7
     for r in runs:
-        model_runs.setdefault(r["model"], []).append(r)
+        model_runs.setdefault(r.get("recipe", r["model"]), []).append(r)
     return {
         model: {
-            "params": rs[0]["params"], "precision": rs[0]["precision"], "seeds": len(rs),
+            "model": rs[0]["model"], "params": rs[0]["params"], "precision": rs[0]["precision"], "seeds": len(rs),
             "passed": sum(r["passed"] for r in rs), "final_accuracy": [r["final_accuracy"] for r in rs],
             "median_wall_seconds": round(statistics.median(r["wall_seconds"] for r in rs), 1),
             "median_seconds_to_target": (round(statistics.median(t), 1) if (t := [
@@ -108,12 +132,15 @@ def aggregate(runs: list[dict]) -> dict:
 
 
 def ratios(summary: dict) -> dict:
-    """Speed-ups (median wall time of the slower over the quicker) and the parameter ratio seed/tiny."""
+    """Speed-ups (median wall time of the slower over the quicker) and the parameter ratio seed/tiny. A
+    variant of a model (fast:epochs=7) gets the ratios, and the goal, of its model."""
     out = {}
-    for slow, quick in [("reference", "fast"), ("seed", "fast"), ("reference", "tiny")]:
-        if slow in summary and quick in summary:
+    for slow, model in [("reference", "fast"), ("seed", "fast"), ("reference", "tiny")]:
+        for quick in [label for label, s in summary.items() if s.get("model", label) == model]:
+            if slow not in summary:
+                continue
             value = summary[slow]["median_wall_seconds"] / summary[quick]["median_wall_seconds"]
-            goal = SPEED_GOALS.get((slow, quick))
+            goal = SPEED_GOALS.get((slow, model))
             out[f"{slow}_time_over_{quick}_time"] = {
                 "text": f"{quick} is quicker than {slow} (median wall time {slow} / {quick})",
                 "value": round(value, 2), "goal": goal, "met": goal is None or value >= goal}
@@ -127,11 +154,15 @@ def ratios(summary: dict) -> dict:
 def plot(runs: list[dict], path: Path, title: str) -> None:
     fig, (ax,) = figure(9, 5)
     colours = {"reference": COLOURS[1], "seed": COLOURS[0], "tiny": COLOURS[3], "fast": COLOURS[2]}
+    labels = list(dict.fromkeys(r.get("recipe", r["model"]) for r in runs))
+    spare = iter(COLOURS[4:] * 4)  # a variant's colour: none of the four models' own
+    colour = {label: colours.get(label) or next(spare) for label in labels}
     for r in runs:
+        label = r.get("recipe", r["model"])
         t = [sum(r["seconds"][: i + 1]) for i in range(len(r["seconds"]))]
-        first = r is next(x for x in runs if x["model"] == r["model"])
-        ax.plot(t, r["accuracy"], marker=".", color=colours.get(r["model"]), alpha=0.7,
-                label=f"{r['model']} ({r['params']:,} params, {r['precision']})" if first else None)
+        first = r is next(x for x in runs if x.get("recipe", x["model"]) == label)
+        ax.plot(t, r["accuracy"], marker=".", color=colour[label], alpha=0.7,
+                label=f"{label} ({r['params']:,} params, {r['precision']})" if first else None)
     ax.axhline(99.4, color="grey", linestyle="--", label="99.4 %")
     ax.set(xlabel="wall-clock seconds (training + per-epoch test evaluation)", ylabel="test accuracy (%)",
            ylim=(98.5, 99.8), title=title)
@@ -182,8 +213,10 @@ def run_in_child(spec: dict) -> dict:
     """`mnist train` as a user runs it, in a subprocess: the wall time is from its start to its exit."""
     load_before = machine.load_average()
     with tempfile.TemporaryDirectory() as tmp:
-        command = mnist_command() + ["train", "--model", spec["model"], "--seed", str(spec["seed"]),
+        model, options = parse_recipe(spec["recipe"])
+        command = mnist_command() + ["train", "--model", model, "--seed", str(spec["seed"]),
                                      "--device", spec["device"], "--out", tmp, "--overwrite", "--quiet"]
+        command += [f"--{name}={value}" for name, value in options.items()]
         command += [f"--{name}={spec[name]}" for name in ("subset", "epochs", "threads") if spec.get(name)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
@@ -198,7 +231,7 @@ def run_in_child(spec: dict) -> dict:
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     summary = run_summary(_Run(metrics), wall, cpu, load_before, machine.load_average(), spec["flops"],
                           spec["peaks"], spec["noisy"])
-    return {**summary, "command": " ".join(["mnist", *command[1:]]).replace(tmp, "RUN_FOLDER")}
+    return {**summary, "recipe": spec["recipe"], "command": " ".join(["mnist", *command[1:]]).replace(tmp, "RUN_FOLDER")}
 
 
 @click.command()
@@ -207,7 +240,9 @@ def run_in_child(spec: dict) -> dict:
               help="The first seed. The rule is fixed in advance (100 and up, seeds no recipe search used), "
                    "never chosen by results.")
 @click.option("--models", default="reference,seed,fast,tiny", show_default=True,
-              help="Comma-separated models (recipes), in the order each round runs them.")
+              help="Comma-separated models (their recipes), in the order each round runs them; MODEL:OPTION=VALUE "
+                   "is a variant of a recipe with an `mnist train` option changed (epochs, batch-size, lr), e.g. "
+                   "fast:epochs=7.")
 @click.option("--seeds-for", multiple=True, metavar="MODEL=N",
               help="Fewer (or more) seeds for one model, e.g. seed=2 where its 20-epoch runs take long.")
 @click.option("--threads", type=click.IntRange(1), default=None,
@@ -228,7 +263,8 @@ def main(seeds, first_seed, models, seeds_for, threads, device, tag, allow_noisy
     threads = torch.get_num_threads()
     cores = os.cpu_count() or 1
     model_list = models.split(",")
-    per_model = {m: seeds for m in model_list} | {k: int(v) for k, v in (item.split("=") for item in seeds_for)}
+    configs = {label: recipe_config(label) for label in model_list}  # a bad variant stops here, before any run
+    per_model = {m: seeds for m in model_list} | {k: int(v) for k, _, v in (item.rpartition("=") for item in seeds_for)}
     out = Path(out_dir)
 
     check = check_idle(cores, out / IDLE_FILE)
@@ -241,7 +277,7 @@ def main(seeds, first_seed, models, seeds_for, threads, device, tag, allow_noisy
     peak_device = "cuda" if device.startswith("cuda") else "cpu"  # the peak of the device that trains
     peaks = {name: machine.matmul_gflops(2048 if peak_device == "cpu" else 8192, dtype, device=peak_device)
              for name, dtype in [("fp32", torch.float32), ("bf16", torch.bfloat16)]}
-    flops = {m: machine.training_flops_per_image(build(recipe(m).model, dropout=recipe(m).dropout)) for m in model_list}
+    flops = {m: machine.training_flops_per_image(build(c.model, dropout=c.dropout)) for m, c in configs.items()}
     env = {**hardware(), "torchvision": __import__("torchvision").__version__, "device": device,
            "command": "python bench/benchmark.py " + " ".join(sys.argv[1:]), "noisy": noisy,
            "idle_check_before": check.to_dict(), "peaks": {k: round(v, 1) for k, v in peaks.items()},
@@ -261,7 +297,7 @@ def main(seeds, first_seed, models, seeds_for, threads, device, tag, allow_noisy
         return data
 
     for model, seed in interleaved(model_list, per_model, first_seed):
-        runs.append(run_in_child({"model": model, "seed": seed, "device": device, "subset": subset,
+        runs.append(run_in_child({"recipe": model, "seed": seed, "device": device, "subset": subset,
                                   "epochs": epochs, "threads": given_threads, "flops": flops[model],
                                   "peaks": peaks, "noisy": noisy}))
         save()  # after every run: an interrupted benchmark keeps its figures

@@ -69,10 +69,10 @@ def tables(data: dict) -> str:
         lines.append(f"- {r['text']}: **{r['value']:.2f}×**" + (f" (goal ≥ {r['goal']}×: {'met' if r['met'] else 'NOT met'})"
                                                               if r.get("goal") else ""))
     lines += ["", "<details><summary>Every run</summary>", "",
-              "| model | seed | wall s | CPU s | load before → after | accuracy of the last 3 epochs (%) | passed |",
+              "| recipe | seed | wall s | CPU s | load before → after | accuracy of the last 3 epochs (%) | passed |",
               "|---|---:|---:|---:|---|---|---|"]
     for r in data["runs"]:
-        lines.append(f"| {r['model']} | {r['seed']} | {fmt(r['wall_seconds'])} | {fmt(r['cpu_seconds'])} "
+        lines.append(f"| {r.get('recipe', r['model'])} | {r['seed']} | {fmt(r['wall_seconds'])} | {fmt(r['cpu_seconds'])} "
                      f"| {r['load_before']:.2f} → {r['load_after']:.2f} "
                      f"| {', '.join(f'{a:.2f}' for a in r['accuracy'][-3:])} | {'yes' if r['passed'] else 'no'} |")
     lines += ["", "</details>"]

@@ -6,6 +6,7 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -16,6 +17,7 @@ from tqdm import tqdm
 from bpcore.files import atomic_write, write_json
 
 from . import data as mnist_data
+from . import startup
 from .augment import augment
 from .config import TrainConfig
 from .memory import keep_freed_memory
@@ -328,7 +330,10 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
     torch.manual_seed(c.seed)  # weights and dropout
     gen = torch.Generator().manual_seed(c.seed)  # shuffling and augmentation: own stream, saved in checkpoints
     model = build(c.model, dropout=c.dropout).to(device, memory_format=memory_format(c))
+    if not c.compile:  # eager training: no need to import torch's compiler for the optimizer (mnist/startup.py)
+        startup.skip_compiler_import()
     optimizer = make_optimizer(model, c)
+    take_step = optimizer.step if c.compile else partial(startup.step, optimizer)  # the same step (mnist/startup.py)
     ema = (AveragedModel(model, multi_avg_fn=ema_update(c.ema ** c.ema_every), use_buffers=True)
            if c.ema else None)
     result = Result(c, count_parameters(model))
@@ -378,7 +383,7 @@ def train(c: TrainConfig, out: str | Path, dataset: mnist_data.MNIST, *, resume:
                 return result
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            optimizer.step()
+            take_step()
             if ema is not None and (step + 1) % c.ema_every == 0:
                 ema.update_parameters(model)
             loss_sum += loss.item() * len(y)

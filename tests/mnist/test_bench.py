@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import click
 import pytest
 import torch
 from torch import nn
@@ -87,6 +88,24 @@ def test_tables_hold_every_model_ratio_and_run():
     assert "1 minute in all" in report.tables(data)
     data["environment"]["noisy"] = True
     assert "noisy" in report.tables(data)
+
+
+def test_a_recipe_variant_is_its_own_row_with_its_models_goal():
+    """fast:epochs=7 is `mnist train --model fast --epochs 7`: its own summary row and ratio, fast's goal."""
+    assert benchmark.parse_recipe("fast:epochs=7:lr=0.3") == ("fast", {"epochs": "7", "lr": "0.3"})
+    assert benchmark.recipe_config("fast:epochs=7").epochs == 7
+    assert benchmark.recipe_config("fast:batch-size=512").batch_size == 512
+    for bad in ("fast:seed=3", "fast:epochs=", "fast:epochs=seven"):
+        with pytest.raises((click.BadParameter, ValueError)):
+            benchmark.parse_recipe(bad)
+    runs = fake_benchmark()["runs"]
+    runs += [{**r, "recipe": "fast:epochs=4", "wall_seconds": 25.0} for r in runs if r["model"] == "fast"]
+    summary = benchmark.aggregate(runs)
+    assert list(summary) == ["reference", "fast", "fast:epochs=4"] and summary["fast:epochs=4"]["model"] == "fast"
+    ratio = benchmark.ratios(summary)["reference_time_over_fast:epochs=4_time"]
+    assert ratio["value"] == 12.2 and ratio["goal"] == 15.0 and not ratio["met"]  # 305 / 25
+    text = report.tables({**fake_benchmark(), "summary": summary, "ratios": benchmark.ratios(summary), "runs": runs})
+    assert "| fast:epochs=4 | 100 | fp32 | 3 | 2/2" in text and text.count("| fast:epochs=4 | ") == 3
 
 
 def test_plot_draws_every_run(tmp_path):
