@@ -145,8 +145,10 @@ RECIPES: dict[str, TrainConfig] = {
     # bf16 makes a training epoch 1.45x quicker on a CPU with AVX512-BF16; 6 epochs held validation at
     # 99.18 % on both seeds tried (8 fp32 epochs: 99.26 %; 5 bf16 epochs: 99.10 %). Cropping the empty
     # 1-pixel border (mnist/models.py) made a run 17 % quicker in an idle A/B, at the same validation
-    # accuracy; 7 % in the benchmark that followed.
-    "fast": TrainConfig(model="fast", epochs=6, batch_size=256, lr=0.2, shift=1, target_epochs=1,
+    # accuracy; 7 % in the benchmark that followed. 7 epochs, not 6: timed as the whole command on seeds
+    # 100-109 (bench/benchmark.py, docs/benchmarks.md), 6 epochs met the target on fewer than 9 of 10 seeds
+    # and 7 on at least 9; validation (seeds 200-203) 99.25 % for 6 epochs, 99.27 % for 7, 99.29 % for 8.
+    "fast": TrainConfig(model="fast", epochs=7, batch_size=256, lr=0.2, shift=1, target_epochs=1,
                         precision="bf16"),
 }
 

@@ -1,9 +1,9 @@
-"""Train without importing torch's compiler: 1.2-1.5 s of every `mnist train` command.
+"""Train without importing torch's compiler: about 1.6 s of every `mnist train` command.
 
 torch.optim.Optimizer wraps `add_param_group`, `zero_grad`, `state_dict` and `load_state_dict` in
 `torch._disable_dynamo`, which marks each as "never compile" the first time it is called, and to do so
-imports torch._dynamo, with torch._inductor, sympy and triton. Making the first optimizer cost 1.5 s on
-this project's machine (2 cores; `fast` trains in about 25 s), only to mark four functions for a compiler
+imports torch._dynamo, with torch._inductor, sympy and triton. Making the first optimizer and step cost about 1.6 s on
+this project's machine (2 cores, where a whole `fast` command takes 35-45 s), only to mark four functions for a compiler
 that eager training never starts. `skip_compiler_import` records each function as already marked, with
 itself as its marked version, so that the wrapper calls it straight away. `step` is the same for
 `optimizer.step()`, whose wrapper imports torch._dynamo on every call (to break a compiled graph there)

@@ -134,7 +134,7 @@ def test_rewrite_with_a_tag_leaves_the_other_blocks_alone():
     assert report.generated_block(new) == "cpu" and report.generated_block(new, "_h200") == "new gpu"
 
 
-@pytest.mark.parametrize("tag", ["", "_h200", "_h200_fast"])
+@pytest.mark.parametrize("tag", ["", "_h200", "_h200_fast", "_command"])
 def test_the_docs_tables_agree_with_output_benchmark_json(tag):
     data = json.loads((ROOT / "output" / f"benchmark{tag}.json").read_text())
     if data.get("schema") != 2:
