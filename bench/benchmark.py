@@ -97,7 +97,7 @@ def run_summary(result, wall: float, cpu: float, load_before: float, load_after:
     images = (60_000 - c.val_split if not c.subset else c.subset) * len(result.epochs)
     gflops = flops * images / train_seconds / 1e9
     return {
-        "model": c.model, "recipe": c.model, "seed": c.seed, "params": result.params, "precision": result.precision,
+        "model": c.model, "seed": c.seed, "params": result.params, "precision": result.precision,
         "note": result.note, "accuracy": [round(a, 2) for a in result.accuracies],
         "seconds": [round(e["seconds"], 2) for e in result.epochs],
         "final_accuracy": round(result.accuracies[-1], 2), "first_at_target": first,
