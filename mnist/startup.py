@@ -18,8 +18,11 @@ otherwise, nothing is changed and the import is simply paid.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from functools import cache
 
 import torch
+from torch.optim import optimizer as torch_optimizer  # its global step hooks, which Optimizer.step runs too
 
 WRAPPED = ("add_param_group", "zero_grad", "state_dict", "load_state_dict")  # torch.optim.Optimizer's methods
 CACHE = "__dynamo_disable"  # where torch._compile._disable_dynamo keeps a function's marked version
@@ -42,12 +45,16 @@ def step(optimizer: torch.optim.Optimizer) -> None:
     """`optimizer.step()` without its wrappers (profiling hooks and a compiled-graph break), which import
     torch._dynamo; the step's own code runs, under no_grad. An optimizer with hooks, or a `differentiable`
     one, takes the ordinary path."""
-    from torch.optim import optimizer as module  # its global hooks, which torch.optim.Optimizer.step runs too
-
     hooked = (optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
-              or module._global_optimizer_pre_hooks or module._global_optimizer_post_hooks)
+              or torch_optimizer._global_optimizer_pre_hooks or torch_optimizer._global_optimizer_post_hooks)
     if hooked or optimizer.defaults.get("differentiable"):
         optimizer.step()
         return
     with torch.no_grad():
-        inspect.unwrap(type(optimizer).step)(optimizer)
+        _own_step(type(optimizer))(optimizer)
+
+
+@cache
+def _own_step(kind: type) -> Callable:
+    """The step's own code of an optimizer class, its wrappers peeled off once, not at every step."""
+    return inspect.unwrap(kind.step)
